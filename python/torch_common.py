@@ -1,0 +1,133 @@
+"""The PyTorch side shared by Q7.1 and Q7.2: device choice, seeding, one
+train/evaluate loop, and the curves every part plots.
+
+The loop follows PyTorch's examples/mnist: ``train_epoch`` and ``evaluate``
+are short functions, and ``fit`` runs them for a number of epochs while
+recording a history of per-epoch loss and accuracy.
+"""
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from util import UsageError, plot_curves
+
+
+def pick_device():
+    """CUDA when a GPU is usable, otherwise the CPU."""
+    device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    name = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'CPU, {torch.get_num_threads()} threads'
+    print(f'device: {device} ({name})')
+    return device
+
+
+def seed_everything(seed):
+    """Fix every random generator a run touches, so reruns give the same numbers."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def count_trainable(model):
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def train_epoch(model, loader, optimizer, device, scheduler=None):
+    """One pass over ``loader``, stepping ``scheduler`` per batch if given.
+    Returns (mean cross-entropy, accuracy) over the examples seen."""
+    model.train()
+    total_loss, correct, seen = 0.0, 0, 0
+    for x, y in loader:
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        logits = model(x)
+        loss = F.cross_entropy(logits, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        total_loss += loss.item() * len(y)
+        correct += (logits.argmax(1) == y).sum().item()
+        seen += len(y)
+    return total_loss / max(seen, 1), correct / max(seen, 1)
+
+
+@torch.no_grad()
+def predict(model, loader, device):
+    """Logits and labels for a whole loader, on the CPU."""
+    model.eval()
+    logits, labels = [], []
+    for x, y in loader:
+        logits.append(model(x.to(device)).float().cpu())
+        labels.append(y)
+    return torch.cat(logits), torch.cat(labels)
+
+
+def evaluate(model, loader, device):
+    """(mean cross-entropy, accuracy) of ``model`` on ``loader``."""
+    logits, labels = predict(model, loader, device)
+    if len(labels) == 0:
+        raise UsageError('cannot evaluate on an empty dataset')
+    loss = F.cross_entropy(logits, labels).item()
+    acc = (logits.argmax(1) == labels).float().mean().item()
+    return loss, acc
+
+
+def fit(model, train_loader, eval_loaders, optimizer, epochs, device, scheduler=None):
+    """Train for ``epochs`` and evaluate after each one.
+
+    eval_loaders: {name: loader}, e.g. {'valid': ..., 'test': ...}.
+    Returns the history {'train_loss': [...], 'train_acc': [...],
+    '<name>_loss': [...], '<name>_acc': [...], 'seconds': float}. The
+    training numbers are running averages over the epoch, as most
+    frameworks report them.
+    """
+    history = {'train_loss': [], 'train_acc': []}
+    for name in eval_loaders:
+        history[f'{name}_loss'], history[f'{name}_acc'] = [], []
+    start = time.perf_counter()
+    for epoch in range(1, epochs + 1):
+        loss, acc = train_epoch(model, train_loader, optimizer, device, scheduler)
+        history['train_loss'].append(loss)
+        history['train_acc'].append(acc)
+        line = f'epoch {epoch:3d}/{epochs}  train loss {loss:.4f} acc {acc:.4f}'
+        for name, loader in eval_loaders.items():
+            loss, acc = evaluate(model, loader, device)
+            history[f'{name}_loss'].append(loss)
+            history[f'{name}_acc'].append(acc)
+            line += f'  {name} loss {loss:.4f} acc {acc:.4f}'
+        print(f'{line}  ({time.perf_counter() - start:.0f}s)', flush=True)
+    history['seconds'] = time.perf_counter() - start
+    return history
+
+
+def plot_history(history, out_dir, title):
+    """accuracy.png and loss.png: every recorded split against the epoch."""
+    for metric, ylabel in (('acc', 'accuracy'), ('loss', 'cross-entropy (mean per example)')):
+        curves = {k[:-len(metric) - 1]: v for k, v in history.items()
+                  if k.endswith('_' + metric) and isinstance(v, list)}
+        plot_curves(curves, out_dir / f'{"accuracy" if metric == "acc" else "loss"}.png',
+                    f'{title}: {ylabel.split(" ")[0]}', ylabel)
+
+
+def save_model(path, model, **meta):
+    """Save the state dict together with what is needed to rebuild the model."""
+    torch.save({'state_dict': model.state_dict(), **meta}, path)
+    print(f'wrote {path}')
+
+
+def load_checkpoint(path, made_by):
+    """Read a checkpoint written by ``save_model``, with clear errors."""
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(f'model file {path} does not exist; run `python python/{made_by}` first')
+    try:
+        ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:
+        raise UsageError(f'{path} is not a readable PyTorch checkpoint ({e})') from None
+    if not isinstance(ckpt, dict) or 'state_dict' not in ckpt:
+        raise UsageError(f'{path} is not a checkpoint written by {made_by}')
+    return ckpt

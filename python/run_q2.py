@@ -5,9 +5,10 @@ and check backprop against numerical gradients.
 
 Writes results/q2/metrics.json and results/q2/toy_training.png.
 """
+import nn  # noqa: I001  (first: it sets the BLAS threads before numpy loads)
+
 import numpy as np
 
-import nn
 from util import Timer, make_parser, plot_curves, prepare_output_dir, run_main, save_json
 
 

@@ -101,9 +101,20 @@ def _to_builtin(obj):
     raise TypeError(f'cannot store {type(obj).__name__} in JSON')
 
 
+def _finite_or_none(obj):
+    """Replace NaN/inf (a diverged run) by None: strict JSON has no NaN."""
+    if isinstance(obj, dict):
+        return {k: _finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite_or_none(v) for v in obj]
+    if isinstance(obj, (float, np.floating)) and not np.isfinite(obj):
+        return None
+    return obj
+
+
 def save_json(path, data):
     with open(path, 'w') as f:
-        json.dump(data, f, indent=2, default=_to_builtin)
+        json.dump(_finite_or_none(data), f, indent=2, default=_to_builtin, allow_nan=False)
         f.write('\n')
     print(f'wrote {path}')
 
@@ -170,11 +181,13 @@ class Timer:
 # ----------------------------------------------------------------------------
 # Plots
 # ----------------------------------------------------------------------------
-def plot_curves(curves, path, title, ylabel, xlabel='epoch'):
-    """Line plot of named series against 1..T. curves: {label: [values]}."""
+def plot_curves(curves, path, title, ylabel, xlabel='epoch', styles=None):
+    """Line plot of named series against 1..T. curves: {label: [values]};
+    styles: optional {label: matplotlib line kwargs}, e.g. a colour per run
+    and a dashed line for validation."""
     fig, ax = plt.subplots(figsize=(6, 4))
     for label, values in curves.items():
-        ax.plot(np.arange(1, len(values) + 1), values, label=label)
+        ax.plot(np.arange(1, len(values) + 1), values, label=label, **(styles or {}).get(label, {}))
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -185,30 +198,45 @@ def plot_curves(curves, path, title, ylabel, xlabel='epoch'):
 
 def image_grid(images, path, title, nrows=None, ncols=None, labels=None,
                cmap='Greys_r', symmetric=False):
-    """Show equally sized 2-D images in an ``ImageGrid``.
+    """Show equally sized 2-D images in one ``ImageGrid``.
 
     images:    (K, H, W) array or a list of (H, W) arrays, already upright.
     labels:    optional per-image titles.
-    symmetric: centre the colour scale on 0 per image (for signed weights).
+    symmetric: centre each image's colour scale on 0 (for signed weights).
     """
-    k = len(images)
+    image_grids([(None, images, labels)], path, title, nrows, ncols, cmap, symmetric)
+
+
+def image_grids(panels, path, title, nrows=None, ncols=None, cmap='Greys_r', symmetric=False):
+    """Several ``ImageGrid`` panels side by side, e.g. weights before/after.
+
+    panels: list of (panel_title or None, images, labels or None); every
+    panel is laid out as nrows x ncols (default: about square).
+    """
+    k = max(len(images) for _, images, _ in panels)
     ncols = ncols or int(np.ceil(np.sqrt(k)))
     nrows = nrows or int(np.ceil(k / ncols))
-    fig = plt.figure(figsize=(1.3 * ncols, 1.3 * nrows + 0.6 + 0.2 * (labels is not None) * nrows))
-    grid = ImageGrid(fig, 111, nrows_ncols=(nrows, ncols), axes_pad=0.3 if labels else 0.05)
-    for i, ax in enumerate(grid):
-        ax.set_axis_off()
-        if i >= k:
-            continue
-        img = np.asarray(images[i])
-        if symmetric:
-            lim = np.abs(img).max() or 1.0
-            ax.imshow(img, cmap=cmap, vmin=-lim, vmax=lim)
-        else:
-            ax.imshow(img, cmap=cmap)
-        if labels is not None:
-            ax.set_title(labels[i], fontsize=8)
-    fig.suptitle(title)
+    labelled = any(labels is not None for _, _, labels in panels)
+    cell = 1.3 if labelled else 0.9
+    # Height follows the grid's aspect so no blank band opens above it.
+    fig = plt.figure(figsize=(cell * ncols * len(panels) + 0.4 * (len(panels) - 1),
+                              cell * nrows * (1.15 if labelled else 1.0) + 0.3))
+    subfigs = np.atleast_1d(fig.subfigures(1, len(panels), wspace=0.05))
+    for subfig, (panel_title, images, labels) in zip(subfigs, panels):
+        grid = ImageGrid(subfig, (0.02, 0.01, 0.96, 0.88), nrows_ncols=(nrows, ncols),
+                         axes_pad=0.3 if labelled else 0.04)
+        for i, ax in enumerate(grid):
+            ax.set_axis_off()
+            if i >= len(images):
+                continue
+            img = np.asarray(images[i])
+            lim = (np.abs(img).max() or 1.0) if symmetric else None
+            ax.imshow(img, cmap=cmap, vmin=-lim if lim else None, vmax=lim)
+            if labels is not None:
+                ax.set_title(labels[i], fontsize=8)
+        if panel_title:
+            subfig.suptitle(panel_title, fontsize=11)
+    fig.suptitle(title, fontsize=13, y=1.02)
     save_figure(fig, path)
 
 

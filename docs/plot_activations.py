@@ -3,6 +3,7 @@
 Run from anywhere:  python docs/plot_activations.py
 Writes results/theory/activations.png (generated, not committed).
 """
+import os
 from pathlib import Path
 
 import matplotlib
@@ -10,7 +11,9 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 import numpy as np  # noqa: E402
 
-OUT = Path(__file__).resolve().parents[1] / 'results' / 'theory' / 'activations.png'
+# HW5_RESULTS moves the results folder, as for the question scripts.
+RESULTS = Path(os.environ.get('HW5_RESULTS', Path(__file__).resolve().parents[1] / 'results'))
+OUT = RESULTS / 'theory' / 'activations.png'
 
 
 def main():

@@ -7,6 +7,7 @@ from the current directory.
 """
 import argparse
 import json
+import os
 import pickle
 import time
 from pathlib import Path
@@ -25,7 +26,10 @@ from nn import relu, relu_deriv  # noqa: E402,F401
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO_ROOT / 'data'
 IMAGES_DIR = REPO_ROOT / 'images'
-RESULTS_DIR = REPO_ROOT / 'results'
+# HW5_RESULTS moves every script's default output (and the inputs one
+# question reads from another, such as Q4 reading Q3's weights) elsewhere,
+# e.g. results-quick/ for the smoke run of the whole chain.
+RESULTS_DIR = Path(os.environ.get('HW5_RESULTS', REPO_ROOT / 'results')).resolve()
 
 # Written into every output folder a script creates. Its presence means "this
 # folder holds generated results", so a rerun may replace them; a folder

@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import pickle
+import sys
 import time
 from pathlib import Path
 
@@ -71,7 +72,8 @@ def run_main(main):
     try:
         main()
     except UsageError as e:
-        raise SystemExit(f'error: {e}') from None
+        print(f'error: {e}', file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 # ----------------------------------------------------------------------------

@@ -226,10 +226,11 @@ def image_grids(panels, path, title, nrows=None, ncols=None, cmap='Greys_r', sym
     cell = 1.3 if labelled else 0.9
     # Height follows the grid's aspect so no blank band opens above it.
     fig = plt.figure(figsize=(cell * ncols * len(panels) + 0.4 * (len(panels) - 1),
-                              cell * nrows * (1.15 if labelled else 1.0) + 0.3))
+                              cell * nrows * 1.1))
     subfigs = np.atleast_1d(fig.subfigures(1, len(panels), wspace=0.05))
     for subfig, (panel_title, images, labels) in zip(subfigs, panels):
-        grid = ImageGrid(subfig, (0.02, 0.01, 0.96, 0.88), nrows_ncols=(nrows, ncols),
+        top = 0.9 if panel_title else 0.97  # room for the panel's title
+        grid = ImageGrid(subfig, (0.02, 0.01, 0.96, top), nrows_ncols=(nrows, ncols),
                          axes_pad=0.3 if labelled else 0.04)
         for i, ax in enumerate(grid):
             ax.set_axis_off()
@@ -242,7 +243,7 @@ def image_grids(panels, path, title, nrows=None, ncols=None, cmap='Greys_r', sym
                 ax.set_title(labels[i], fontsize=8)
         if panel_title:
             subfig.suptitle(panel_title, fontsize=11)
-    fig.suptitle(title, fontsize=13, y=1.02)
+    fig.suptitle(title, fontsize=13, y=1.0, va='bottom')
     save_figure(fig, path)
 
 

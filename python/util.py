@@ -213,11 +213,14 @@ def image_grid(images, path, title, nrows=None, ncols=None, labels=None,
     image_grids([(None, images, labels)], path, title, nrows, ncols, cmap, symmetric)
 
 
-def image_grids(panels, path, title, nrows=None, ncols=None, cmap='Greys_r', symmetric=False):
+def image_grids(panels, path, title, nrows=None, ncols=None, cmap='Greys_r', symmetric=False,
+                value_range=None):
     """Several ``ImageGrid`` panels side by side, e.g. weights before/after.
 
     panels: list of (panel_title or None, images, labels or None); every
     panel is laid out as nrows x ncols (default: about square).
+    value_range: (lo, hi) fixes one colour scale for every image, e.g. (0, 1)
+    for pixels, so that images can be compared; by default each is stretched.
     """
     k = max(len(images) for _, images, _ in panels)
     ncols = ncols or int(np.ceil(np.sqrt(k)))
@@ -238,7 +241,8 @@ def image_grids(panels, path, title, nrows=None, ncols=None, cmap='Greys_r', sym
                 continue
             img = np.asarray(images[i])
             lim = (np.abs(img).max() or 1.0) if symmetric else None
-            ax.imshow(img, cmap=cmap, vmin=-lim if lim else None, vmax=lim)
+            vmin, vmax = value_range or ((-lim, lim) if lim else (None, None))
+            ax.imshow(img, cmap=cmap, vmin=vmin, vmax=vmax)
             if labels is not None:
                 ax.set_title(labels[i], fontsize=8)
         if panel_title:

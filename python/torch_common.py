@@ -5,15 +5,26 @@ The loop follows PyTorch's examples/mnist: ``train_epoch`` and ``evaluate``
 are short functions, and ``fit`` runs them for a number of epochs while
 recording a history of per-epoch loss and accuracy.
 """
-import random
-import time
-from pathlib import Path
+import os
 
-import numpy as np
-import torch
-import torch.nn.functional as F
+# PyTorch's CPU threads (OpenMP) spin while they wait for each other. When
+# anything else shares the cores, a waiting thread burns the time slice its
+# partner needs: on a busy 2-core machine two threads trained the Q7.1 CNNs
+# 7 to 20x slower than one (benchmarks/bench_q7_1_cnn.py). With passive
+# waiting they were as fast as one or faster. OpenMP reads this only when
+# torch loads, which is why the scripts import torch_common first; set
+# OMP_WAIT_POLICY yourself to override.
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
-from util import UsageError, plot_curves
+import random  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from util import UsageError, plot_curves  # noqa: E402
 
 
 def pick_device():

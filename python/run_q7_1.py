@@ -1,0 +1,241 @@
+"""Q7.1: handwritten characters (and CIFAR-10) with PyTorch.
+
+    python python/run_q7_1.py PART [--epochs N] [--lr LR] [--batch-size B] [--seed S]
+                              [--quick] [--download] [--data-dir DIR] [--out DIR]
+
+PART:
+  fc_nist36    Q7.1.1  Q3's 1024-64-36 sigmoid network, rewritten in PyTorch
+  cnn_mnist    Q7.1.2  a CNN on MNIST
+  cnn_nist36   Q7.1.3  a CNN on NIST36, to compare with fc_nist36
+  cnn_emnist   Q7.1.4  a CNN on EMNIST Balanced (47 classes); then read the
+                       sample images with `python python/run_q4.py --classifier emnist`
+  cnn_cifar10  (later edition) a CNN on CIFAR-10; not in the offline mirror,
+               so it needs --download on a machine with internet access
+  all          every part in turn; CIFAR-10 is skipped, with a message, when
+               its files are not there
+
+Each part writes results/q7_1/<part>/: accuracy.png and loss.png (per-epoch
+curves), samples.png (test images with predictions), metrics.json and
+model.pt; results/q7_1/summary.json collects every part's headline numbers.
+--epochs, --lr and --batch-size default to each part's own settings (below).
+"""
+import torch_common  # noqa: F401,I001  (first: it sets how torch's threads wait, before torch loads)
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+import q7_data
+from q7_models import CNN, FCNet, describe
+from torch_common import (count_trainable, evaluate, fit, pick_device, plot_history,
+                          save_model, seed_everything)
+from util import (RESULTS_DIR, UsageError, image_grid, load_json, make_parser,
+                  prepare_output_dir, run_main, save_json)
+
+NIST_NOTE = ('NIST36 stand-in: real NIST handwriting (via EMNIST) converted to the course format; '
+             'numbers are comparable to, not the same as, the course files')
+EMNIST_NOTE = ('EMNIST Balanced stand-in: real EMNIST images of the 47 classes, capped at 2400 train '
+               'and 400 test per class; close to, not the same as, the official benchmark')
+AFFINE = 'random affine per image: rotation +-10 deg, zoom +-10%, shear +-0.15, shift +-10%'
+
+
+@dataclass
+class Part:
+    """One experiment: the data, the network, and its training recipe."""
+    title: str
+    load: object            # (data_dir, download) -> (splits, classes)
+    model: object           # (classes, x_train) -> nn.Module
+    epochs: int
+    lr: float
+    batch_size: int
+    optimizer: str = 'adamw'  # 'adamw' + one-cycle schedule, or 'sgd' + cosine (as Q3)
+    augment: object = None  # batch -> batch, applied to training batches only
+    augment_note: str = 'none'
+    eval_splits: tuple = ('test',)  # evaluated after every epoch (curves)
+    notes: dict = field(default_factory=dict)
+
+
+def channel_stats(x):
+    """Per-channel mean and std of the training images, for the model's input scaling."""
+    dims = [0, 2, 3]
+    return x.mean(dims).tolist(), x.std(dims).tolist()
+
+
+def cnn(widths, hidden, dropout=0.3):
+    """A model factory for the CNN family, sized from the data it will see."""
+    def make(classes, x):
+        mean, std = channel_stats(x)
+        return CNN(len(classes), in_channels=x.shape[1], image_size=x.shape[-1], widths=widths,
+                   hidden=hidden, dropout=dropout, mean=mean, std=std)
+    return make
+
+
+PARTS = {
+    # Q3 runs 50 epochs of SGD, lr 1e-2, batch 32, on the loss *summed* over
+    # the batch. PyTorch's cross_entropy averages over the batch instead, so
+    # the same steps need lr 1e-2 x 32 = 0.32.
+    'fc_nist36': Part('Q7.1.1 FC 1024-64-36 (sigmoid) on NIST36',
+                      q7_data.nist36_rows,
+                      lambda classes, x: FCNet(x.shape[1], 64, len(classes)),
+                      epochs=50, lr=0.32, batch_size=32, optimizer='sgd',
+                      eval_splits=('valid',), notes={'dataset': NIST_NOTE}),
+    'cnn_mnist': Part('Q7.1.2 CNN on MNIST', q7_data.mnist, cnn((16, 32, 64), hidden=0),
+                      epochs=4, lr=3e-3, batch_size=128),
+    'cnn_nist36': Part('Q7.1.3 CNN on NIST36', q7_data.nist36_images,
+                       cnn((32, 64, 128), hidden=0), epochs=12, lr=3e-3, batch_size=128,
+                       augment=q7_data.random_affine, augment_note=AFFINE,
+                       eval_splits=('valid',), notes={'dataset': NIST_NOTE}),
+    'cnn_emnist': Part('Q7.1.4 CNN on EMNIST Balanced', q7_data.emnist,
+                       cnn((32, 64, 128), hidden=0), epochs=5, lr=3e-3, batch_size=128,
+                       notes={'dataset': EMNIST_NOTE,
+                              'next': 'python python/run_q4.py --classifier emnist'}),
+    'cnn_cifar10': Part('CNN on CIFAR-10', q7_data.cifar10, cnn((64, 128, 256), hidden=256),
+                        epochs=15, lr=3e-3, batch_size=128, augment=q7_data.random_shift_flip,
+                        augment_note='shift up to 4 px and horizontal flip'),
+}
+QUICK_TRAIN, QUICK_TEST = 1000, 500  # --quick: examples kept per split; 1 epoch unless --epochs
+
+
+def make_optimizer(part, model, lr, steps):
+    """AdamW with a one-cycle schedule (warm up to lr, then anneal) for the
+    CNNs: it reaches good accuracy in few epochs. Plain SGD with a cosine
+    schedule for the FC network, like the numpy version in Q3."""
+    if part.optimizer == 'sgd':
+        opt = torch.optim.SGD(model.parameters(), lr=lr)
+        return opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=5e-4)
+    return opt, torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.25)
+
+
+@torch.no_grad()
+def plot_samples(model, x, y, classes, device, path, title, n=32):
+    """The first n test images with the prediction (and the truth when wrong)."""
+    model.eval()
+    pred = model(x[:n].to(device)).argmax(1).cpu()
+    labels = [classes[p] if p == t else f'{classes[p]} (true {classes[t]})' for p, t in zip(pred, y[:n])]
+    images = x[:n].permute(0, 2, 3, 1).numpy()
+    images = images[..., 0] if images.shape[-1] == 1 else images
+    # Grey images are shown ink-dark on white, like writing on paper.
+    image_grid(images, path, title, ncols=8, labels=labels, cmap='Greys')
+
+
+def numpy_q3_result():
+    """Q3's numbers from results/q3/metrics.json, when run_q3.py has run:
+    the best learning rate's run (Q3 trains three, one per learning rate)."""
+    path = RESULTS_DIR / 'q3' / 'metrics.json'
+    if not path.exists():
+        return None
+    q3 = load_json(path)
+    best = q3.get('per_lr', {}).get(str(q3.get('best_lr')), {})
+    result = {k: best.get(k, q3.get(k)) for k in ('train_acc', 'valid_acc', 'test_acc', 'seconds')}
+    if None in result.values():
+        return None  # an older or partial file
+    return {'lr': q3.get('best_lr'), 'epochs': q3.get('epochs'), 'batch_size': q3.get('batch_size'), **result}
+
+
+def print_comparison(metrics, q3):
+    """Q7.1.1: the PyTorch FC network next to the numpy one of Q3."""
+    if q3 is None:
+        print('(run python/run_q3.py to compare with the numpy network)')
+        return
+    print(f'accuracy {"train":>7s} {"valid":>7s} {"test":>7s}   training seconds')
+    for label, m, secs in (('numpy', q3, q3['seconds']), ('pytorch', metrics, metrics['train_seconds'])):
+        print(f'{label:8s} ' + ' '.join(f'{m[k]:7.4f}' for k in ('train_acc', 'valid_acc', 'test_acc'))
+              + f'   {secs:.1f}')
+
+
+def run_part(name, args, device):
+    """Load, train, evaluate, plot and save one part; return its metrics."""
+    part = PARTS[name]
+    print(f'\n=== {name}: {part.title} ===')
+    start = time.perf_counter()
+    seed_everything(args.seed)
+    splits, classes = part.load(args.data_dir, args.download)
+    epochs = args.epochs or (1 if args.quick else part.epochs)
+    lr = args.lr or part.lr
+    batch_size = args.batch_size or part.batch_size
+    if args.quick:
+        splits = {s: q7_data.subsample(x, y, QUICK_TRAIN if s == 'train' else QUICK_TEST, args.seed)
+                  for s, (x, y) in splits.items()}
+    print('data: ' + ', '.join(f'{s} {tuple(x.shape)}' for s, (x, _) in splits.items()))
+    out = prepare_output_dir(args.out / name, args.force)
+
+    x_train, y_train = splits['train']
+    model = part.model(classes, x_train).to(device)
+    params = count_trainable(model)
+    print(f'model: {params:,} trainable parameters, augmentation: {part.augment_note}')
+    train_loader = q7_data.loader(x_train, y_train, batch_size, shuffle=True)
+    if part.augment is not None:
+        train_loader = q7_data.Augmented(train_loader, part.augment)
+    eval_loaders = {s: q7_data.loader(*splits[s], 1000) for s in part.eval_splits}
+    optimizer, scheduler = make_optimizer(part, model, lr, epochs * len(train_loader))
+    history = fit(model, train_loader, eval_loaders, optimizer, epochs, device, scheduler)
+
+    # Final numbers on clean data (no augmentation, dropout off), every split.
+    final = {s: evaluate(model, q7_data.loader(*splits[s], 1000), device) for s in splits}
+    for s, (loss, acc) in final.items():
+        print(f'final {s:5s} loss {loss:.4f} accuracy {acc:.4f}')
+    plot_history(history, out, part.title)
+    if x_train.dim() == 4:  # images (the FC network's rows are not shown)
+        plot_samples(model, *splits['test'], classes, device, out / 'samples.png',
+                     f'{part.title}: test images, predicted class')
+    save_model(out / 'model.pt', model, config=model.config, classes=classes, part=name)
+
+    metrics = {
+        'part': name, 'title': part.title,
+        **{f'{s}_acc': acc for s, (_, acc) in final.items()},
+        **{f'{s}_loss': loss for s, (loss, _) in final.items()},
+        'epochs': epochs, 'lr': lr, 'batch_size': batch_size, 'seed': args.seed, 'quick': args.quick,
+        'optimizer': ('SGD, cosine schedule' if part.optimizer == 'sgd'
+                      else 'AdamW (weight decay 5e-4), one-cycle schedule'),
+        'augmentation': part.augment_note,
+        'trainable_params': params, 'architecture': describe(model),
+        'train_seconds': history['seconds'], 'seconds': time.perf_counter() - start,
+        'device': str(device), 'torch_threads': torch.get_num_threads(),
+        'history': history, 'classes': classes, **part.notes,
+    }
+    if name == 'fc_nist36':
+        metrics['numpy_q3'] = numpy_q3_result()
+        print_comparison(metrics, metrics['numpy_q3'])
+    save_json(out / 'metrics.json', metrics)
+    return metrics
+
+
+def update_summary(out, name, metrics):
+    """results/q7_1/summary.json: one entry per part, the numbers the README quotes."""
+    path = out / 'summary.json'
+    summary = load_json(path) if path.exists() else {}
+    keys = ('train_acc', 'valid_acc', 'test_acc', 'trainable_params', 'epochs', 'seconds',
+            'train_seconds', 'seed', 'quick', 'skipped')
+    summary[name] = {k: metrics[k] for k in keys if k in metrics}
+    save_json(path, summary)
+
+
+def main():
+    parser = make_parser(__doc__, 'q7_1', epochs=None, lr=None, batch_size=None)
+    parser.add_argument('part', choices=[*PARTS, 'all'], help='which experiment to run')
+    parser.add_argument('--download', action='store_true',
+                        help='let torchvision download MNIST/EMNIST/CIFAR-10 (needs internet)')
+    args = parser.parse_args()
+    for flag in ('epochs', 'batch_size'):
+        if getattr(args, flag) is not None and getattr(args, flag) < 1:
+            raise UsageError(f'--{flag.replace("_", "-")} must be at least 1')
+    args.out = prepare_output_dir(Path(args.out), args.force)
+    device = pick_device()
+
+    names = list(PARTS) if args.part == 'all' else [args.part]
+    for name in names:
+        try:
+            metrics = run_part(name, args, device)
+        except UsageError as e:
+            if args.part != 'all' or name != 'cnn_cifar10':
+                raise
+            print(f'\nskipping {name}: {e}')
+            metrics = {'skipped': str(e)}
+        update_summary(args.out, name, metrics)
+
+
+if __name__ == '__main__':
+    run_main(main)

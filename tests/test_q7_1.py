@@ -1,0 +1,291 @@
+"""Q7.1: model shapes, the EMNIST orientation and label mapping, the CIFAR-10
+reader, a --quick run of every part, and the errors for missing data.
+
+Every dataset here is tiny and synthetic, written in the real file formats
+(IDX for MNIST/EMNIST, the course .mat for NIST36, python pickles for
+CIFAR-10), so the loaders under test are the ones real runs use.
+"""
+import json
+import pickle
+import struct
+
+import numpy as np
+import pytest
+import torch
+
+import emnist_ocr
+import nn as numpy_nn
+import q7_data
+from conftest import run_script, write_nist36
+from q7_models import CNN, FCNet, build_model
+from util import UsageError
+
+EMNIST_CLASSES = list('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabdefghnqrt')
+
+
+# ----------------------------------------------------------------------------
+# Synthetic datasets in the real formats
+# ----------------------------------------------------------------------------
+def write_idx(path, array):
+    """An IDX file as MNIST ships it: magic 0x0000 0x08 (uint8) ndim, the
+    sizes as big-endian int32, then the bytes."""
+    array = np.asarray(array, np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = struct.pack('>HBB', 0, 8, array.ndim) + struct.pack(f'>{array.ndim}I', *array.shape)
+    path.write_bytes(header + array.tobytes())
+
+
+def bar_images(labels, size, rng):
+    """Class c: a bright bar at row 2c + 3 on a dark background (ink high)."""
+    images = rng.integers(0, 30, (len(labels), size, size))
+    for i, c in enumerate(labels):
+        images[i, (2 * c + 3) % size, 4:-4] = 255
+    return images
+
+
+def write_mnist(root, per_class=4, seed=0):
+    rng = np.random.default_rng(seed)
+    raw = root / 'MNIST' / 'raw'
+    for prefix in ('train', 't10k'):
+        labels = np.repeat(np.arange(10), per_class)
+        write_idx(raw / f'{prefix}-images-idx3-ubyte', bar_images(labels, 28, rng))
+        write_idx(raw / f'{prefix}-labels-idx1-ubyte', labels)
+
+
+def glyph(kind, size=28, stroke=3, margin=5, shift=(0, 0)):
+    """An upright 0/1 glyph made of two strokes of an 'L':
+    'L' left + bottom, 'mirror' right + bottom, 'transpose' left + top,
+    'flip' right + top (the L turned 180 degrees)."""
+    img = np.zeros((size, size))
+    lo, hi = margin, size - margin
+    left, right = slice(lo, lo + stroke), slice(hi - stroke, hi)
+    top, bottom = slice(lo, lo + stroke), slice(hi - stroke, hi)
+    column = {'L': left, 'mirror': right, 'transpose': left, 'flip': right}[kind]
+    row = {'L': bottom, 'mirror': bottom, 'transpose': top, 'flip': top}[kind]
+    img[lo:hi, column] = 1
+    img[row, lo:hi] = 1
+    return np.roll(img, shift, axis=(0, 1))
+
+
+# The four L-like glyphs and the EMNIST class each is written as: a loader
+# that forgets to transpose (or flips) would learn the wrong pairing.
+GLYPH_CLASSES = {'L': 'L', 'mirror': 'J', 'transpose': 'F', 'flip': 't'}
+
+
+def write_emnist(root, per_class=40, seed=0):
+    """EMNIST Balanced files holding the four L-like glyphs, stored
+    transposed as every EMNIST file is."""
+    rng = np.random.default_rng(seed)
+    raw = root / 'EMNIST' / 'raw'
+    for split, n in (('train', per_class), ('test', max(1, per_class // 4))):
+        images, labels = [], []
+        for kind, name in GLYPH_CLASSES.items():
+            for _ in range(n):
+                upright = glyph(kind, stroke=int(rng.integers(2, 5)), shift=tuple(rng.integers(-2, 3, 2)))
+                images.append((upright.T * 255).astype(np.uint8))  # stored transposed
+                labels.append(EMNIST_CLASSES.index(name))
+        write_idx(raw / f'emnist-balanced-{split}-images-idx3-ubyte', np.array(images))
+        write_idx(raw / f'emnist-balanced-{split}-labels-idx1-ubyte', np.array(labels))
+
+
+def write_cifar10(root, per_batch=20, seed=0):
+    """cifar-10-batches-py as the official archive has it: pickled dicts
+    with 'data' (N, 3072) uint8, rows of R then G then B planes, and 'labels'."""
+    rng = np.random.default_rng(seed)
+    folder = root / 'cifar-10-batches-py'
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in [f'data_batch_{i}' for i in range(1, 6)] + ['test_batch']:
+        labels = np.arange(per_batch) % 10
+        images = np.zeros((per_batch, 3, 32, 32), np.uint8)
+        for i, c in enumerate(labels):
+            images[i, c % 3, 3 * c:3 * c + 3, :] = 255  # class c: a bar at row 3c in channel c % 3
+        images[0, :, 0, 0] = (255, 0, 0)                 # a red top-left pixel, to check the layout
+        with open(folder / name, 'wb') as f:
+            pickle.dump({'data': images.reshape(per_batch, -1), 'labels': labels.tolist(),
+                         'batch_label': name}, f)
+    with open(folder / 'batches.meta', 'wb') as f:
+        pickle.dump({'label_names': ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog',
+                                     'frog', 'horse', 'ship', 'truck']}, f)
+
+
+@pytest.fixture
+def all_data(tmp_path):
+    root = tmp_path / 'data'
+    write_nist36(root)
+    write_mnist(root)
+    write_emnist(root)
+    write_cifar10(root)
+    return root
+
+
+def nist_look(upright01):
+    """A 28x28 ink-1 glyph -> a 32x32 crop in the NIST36 look (ink 0 on 1)."""
+    return 1.0 - np.pad(upright01, 2)
+
+
+# ----------------------------------------------------------------------------
+# Models
+# ----------------------------------------------------------------------------
+@pytest.mark.parametrize('channels,size,classes,hidden', [
+    (1, 28, 10, 0), (1, 32, 36, 256), (1, 28, 47, 256), (3, 32, 10, 64)])
+def test_cnn_output_shape(channels, size, classes, hidden):
+    model = CNN(classes, in_channels=channels, image_size=size, widths=(8, 16, 32), hidden=hidden,
+                mean=[0.5] * channels, std=[0.25] * channels)
+    assert model(torch.rand(5, channels, size, size)).shape == (5, classes)
+    rebuilt = build_model(model.config)
+    rebuilt.load_state_dict(model.state_dict())
+    model.eval(), rebuilt.eval()
+    x = torch.rand(3, channels, size, size)
+    assert torch.allclose(model(x), rebuilt(x))
+
+
+def test_fc_matches_the_numpy_network():
+    """The PyTorch FC network computes what Q3's numpy network computes."""
+    model = FCNet()
+    assert model(torch.rand(4, 1024)).shape == (4, 36)
+    params = {'Wlayer1': model.hidden.weight.detach().numpy().T.astype(np.float64),
+              'blayer1': model.hidden.bias.detach().numpy().astype(np.float64),
+              'Woutput': model.output.weight.detach().numpy().T.astype(np.float64),
+              'boutput': model.output.bias.detach().numpy().astype(np.float64)}
+    x = np.random.default_rng(0).random((4, 1024))
+    numpy_probs = numpy_nn.network_forward(x, params, numpy_nn.classifier_layers())
+    torch_probs = torch.softmax(model(torch.tensor(x, dtype=torch.float32)), 1).detach().numpy()
+    assert np.allclose(numpy_probs, torch_probs, atol=1e-5)
+
+
+# ----------------------------------------------------------------------------
+# EMNIST orientation and labels
+# ----------------------------------------------------------------------------
+def test_emnist_loader_turns_images_upright(tmp_path):
+    write_emnist(tmp_path, per_class=1)
+    splits, classes = q7_data.emnist(tmp_path)
+    assert classes == EMNIST_CLASSES
+    x, y = splits['train']
+    assert x.shape == (4, 1, 28, 28) and x.dtype == torch.float32 and x.max() == 1.0
+    l_image = x[list(y).index(EMNIST_CLASSES.index('L')), 0]
+    # upright L: ink down the left and along the bottom, none top-right
+    assert l_image[5:23, 5:8].mean() > 0.9 and l_image[20:23, 5:23].mean() > 0.9
+    assert l_image[:12, 14:].max() == 0
+
+
+def test_to_emnist_keeps_orientation_and_frames_like_emnist():
+    crop = nist_look(glyph('L', stroke=3))
+    out = emnist_ocr.to_emnist(crop[None])
+    assert out.shape == (1, 1, 28, 28)
+    img = out[0, 0]
+    assert img.max() == pytest.approx(1.0)      # ink high, full range
+    rows, cols = torch.nonzero(img > 0.5, as_tuple=True)
+    # the glyph's ink box is 22 x 22 pixels, centred at 13.5, as in EMNIST
+    assert rows.max() - rows.min() + 1 == pytest.approx(22, abs=1)
+    assert cols.max() - cols.min() + 1 == pytest.approx(22, abs=1)
+    assert (rows.max() + rows.min()) / 2 == pytest.approx(13.5, abs=0.5)
+    assert img[3:25, 3:6].mean() > 0.8 and img[22:25, 3:25].mean() > 0.8   # left and bottom strokes
+    assert img[3:14, 14:25].max() < 0.1                                     # top right is empty
+    assert emnist_ocr.to_emnist(np.ones((2, 32, 32))).abs().max() == 0     # blank stays blank
+
+
+def test_lower_case_classes_count_as_upper_case():
+    assert [emnist_ocr.class_to_char(c) for c in 'a7Lt'] == ['A', '7', 'L', 'T']
+
+
+def test_emnist_model_reads_an_upright_L_not_a_mirrored_or_transposed_one(tmp_path):
+    """End to end: train on EMNIST files (stored transposed), then read
+    NIST36-look crops through the Q4 plug-in. Mirror and transpose are
+    other classes, so any orientation slip changes the answer."""
+    write_emnist(tmp_path / 'data')
+    run_script('run_q7_1.py', 'cnn_emnist', '--quick', '--epochs', 8, '--batch-size', 16,
+               '--data-dir', tmp_path / 'data', '--out', tmp_path / 'out')
+    classify = emnist_ocr.load_classifier(tmp_path / 'out' / 'cnn_emnist' / 'model.pt')
+    crops = np.stack([nist_look(glyph(kind)) for kind in GLYPH_CLASSES])
+    assert classify(crops) == ['L', 'J', 'F', 'T']
+
+
+def test_emnist_classifier_needs_the_emnist_model(tmp_path):
+    with pytest.raises(UsageError, match='run_q7_1.py cnn_emnist'):
+        emnist_ocr.load_classifier(tmp_path / 'missing.pt')
+    model = FCNet()
+    torch.save({'state_dict': model.state_dict(), 'config': model.config, 'classes': [],
+                'part': 'fc_nist36'}, tmp_path / 'fc.pt')
+    with pytest.raises(UsageError, match='not the EMNIST CNN'):
+        emnist_ocr.load_classifier(tmp_path / 'fc.pt')
+
+
+# ----------------------------------------------------------------------------
+# Loaders
+# ----------------------------------------------------------------------------
+def test_cifar10_reader_layout(tmp_path):
+    write_cifar10(tmp_path)
+    splits, classes = q7_data.cifar10(tmp_path)
+    x, y = splits['train']
+    assert x.shape == (100, 3, 32, 32) and len(classes) == 10
+    assert x[0, :, 0, 0].tolist() == [1.0, 0.0, 0.0]    # red stays red, top-left stays top-left
+    assert splits['test'][0].shape == (20, 3, 32, 32)
+
+
+def test_nist36_images_are_upright_with_ink_high(tmp_path):
+    write_nist36(tmp_path)
+    splits, classes = q7_data.nist36_images(tmp_path)
+    x, y = splits['train']
+    assert x.shape == (108, 1, 32, 32) and len(classes) == 36
+    # conftest draws class c as a dark row c; here it is a bright row c
+    assert x[0, 0, y[0]].mean() == 1.0 and x[0, 0, (y[0] + 5) % 32].mean() < 0.2
+
+
+def test_random_affine_identity_and_shape():
+    x = torch.rand(6, 1, 28, 28)
+    assert torch.allclose(q7_data.random_affine(x, 0, 0, 0, 0), x, atol=1e-5)
+    assert q7_data.random_affine(x).shape == x.shape
+    assert q7_data.random_shift_flip(torch.rand(4, 3, 32, 32)).shape == (4, 3, 32, 32)
+
+
+@pytest.mark.parametrize('loader,hint', [
+    (q7_data.mnist, 'get_data.sh mnist'), (q7_data.emnist, 'get_data.sh emnist'),
+    (q7_data.nist36_images, 'get_data.sh nist36'), (q7_data.cifar10, 'not in the offline mirror')])
+def test_missing_dataset_is_a_clear_error(tmp_path, loader, hint):
+    with pytest.raises(UsageError, match=hint):
+        loader(tmp_path)
+
+
+# ----------------------------------------------------------------------------
+# The script
+# ----------------------------------------------------------------------------
+def check_part_outputs(out, part):
+    """The files and metrics a finished --quick run of ``part`` leaves in ``out``."""
+    folder = out / part
+    for name in ('accuracy.png', 'loss.png', 'model.pt', 'metrics.json'):
+        assert (folder / name).exists(), f'{part}: {name}'
+    metrics = json.loads((folder / 'metrics.json').read_text())
+    for key in ('train_acc', 'test_acc', 'epochs', 'seed', 'seconds', 'trainable_params'):
+        assert key in metrics, f'{part}: {key}'
+    assert ('valid_acc' in metrics) == part.endswith('nist36')
+    assert 0 <= metrics['test_acc'] <= 1 and metrics['epochs'] == 1
+    assert (folder / 'samples.png').exists() == part.startswith('cnn')
+    assert json.loads((out / 'summary.json').read_text())[part]['test_acc'] == metrics['test_acc']
+
+
+def test_quick_all_runs_every_part_and_skips_missing_cifar10(all_data, tmp_path):
+    """One process for the four mirrored parts (the script starts slowly);
+    CIFAR-10's files are removed first, so `all` must skip it and say why."""
+    for f in (all_data / 'cifar-10-batches-py').iterdir():
+        f.unlink()
+    (all_data / 'cifar-10-batches-py').rmdir()
+    out = tmp_path / 'out'
+    proc = run_script('run_q7_1.py', 'all', '--quick', '--data-dir', all_data, '--out', out)
+    for part in ('fc_nist36', 'cnn_mnist', 'cnn_nist36', 'cnn_emnist'):
+        check_part_outputs(out, part)
+    assert 'skipping cnn_cifar10' in proc.stdout and '--download' in proc.stdout
+    summary = json.loads((out / 'summary.json').read_text())
+    assert 'skipped' in summary['cnn_cifar10'] and not (out / 'cnn_cifar10').exists()
+
+
+def test_quick_cifar10_on_a_synthetic_batch_file(all_data, tmp_path):
+    run_script('run_q7_1.py', 'cnn_cifar10', '--quick', '--data-dir', all_data, '--out', tmp_path / 'out')
+    check_part_outputs(tmp_path / 'out', 'cnn_cifar10')
+
+
+def test_single_part_with_missing_data_exits_with_message(tmp_path):
+    proc = run_script('run_q7_1.py', 'cnn_cifar10', '--data-dir', tmp_path, '--out', tmp_path / 'out',
+                      check=False)
+    assert proc.returncode != 0
+    assert 'error: CIFAR-10 not found' in proc.stderr and 'Traceback' not in proc.stderr
+    assert not (tmp_path / 'out' / 'cnn_cifar10').exists()

@@ -246,10 +246,14 @@ def q7_1(r):
         if m is None:
             continue
         r.add(f'### {title}', '')
-        for key in ('architecture', 'augmentation', 'optimizer'):
+        for key in ('optimizer', 'augmentation'):
             if m.get(key):
                 r.add(f'- {key}: {m[key]}')
-        r.add(f'- epochs {m.get("epochs")}, seed {m.get("seed")}', '')
+        r.add(f'- epochs {m.get("epochs")}, batch {m.get("batch_size")}, lr {m.get("lr")}, '
+              f'seed {m.get("seed")}, {m.get("torch_threads", "?")} CPU threads', '')
+        if m.get('architecture'):
+            r.add('<details><summary>architecture</summary>', '', '```',
+                  *m['architecture'], '```', '</details>', '')
         r.figure(f'q7_1/{part}/accuracy.png', f'{title}: accuracy')
         r.figure(f'q7_1/{part}/loss.png', f'{title}: loss')
         if (r.root / f'q7_1/{part}/samples.png').exists():
@@ -270,7 +274,13 @@ def q7_2(r):
              secs(m.get('finetune_seconds'))],
             ['from scratch (3 conv + 2 fc)', pct(m.get('scratch_val_acc')), pct(m['scratch_test_acc']),
              f'{m.get("scratch_trainable_params", 0):,}', secs(m.get('scratch_seconds'))]]
+    if 'unfrozen_test_acc' in m:
+        rows.append(['fine-tuned SqueezeNet, then every layer unfrozen', pct(m.get('unfrozen_val_acc')),
+                     pct(m['unfrozen_test_acc']), f'{m.get("unfrozen_trainable_params", 0):,}',
+                     secs(m.get('unfrozen_seconds'))])
     r.table(['model', 'val acc', 'test acc', 'trainable parameters', 'training time'], rows)
+    r.add(f'Fine-tuning time includes computing the frozen backbone\'s features once '
+          f'({secs(m.get("finetune_feature_seconds"))}). Seed {m["seed"]}.', '')
     for name in sorted(p.name for p in (r.root / 'q7_2').glob('*.png')):
         r.figure(f'q7_2/{name}', name[:-4].replace('_', ' '))
 
@@ -357,6 +367,13 @@ def readme_table(root):
     total = sum(float(t[:-2]) for t in times.values() if t.endswith(' s'))
     if times:
         lines.append(f'| **whole `make all` chain** (without set-up) | | {total / 60:.1f} min |')
+    fc, cnn = r.metrics('q7_1/fc_nist36'), r.metrics('q7_1/cnn_nist36')
+    if fc and cnn:
+        lines += ['', '**NIST36, fully connected vs convolutional (Q7.1.3), PyTorch on the CPU:**', '',
+                  '| network | valid acc | test acc | parameters | training time |', '|---|---|---|---|---|']
+        for name, m in (('FC 1024-64-36 (sigmoid)', fc), ('CNN (3 conv blocks, augmentation)', cnn)):
+            lines.append(f'| {name} | {pct(m["valid_acc"])} | {pct(m["test_acc"])} | '
+                         f'{m["trainable_params"]:,} | {secs(m["train_seconds"])} |')
     return '\n'.join(lines)
 
 

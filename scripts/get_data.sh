@@ -86,24 +86,34 @@ have_all() {  # have_all DIR FILE... : true when every file exists and is non-em
 gunzip_into() { gzip -dc "$1" > "$2/$(basename "$1" .gz).part" && mv "$2/$(basename "$1" .gz).part" "$2/$(basename "$1" .gz)"; }
 
 # ---------------------------------------------------------------- parts
+# Download a course zip and move the named files out of it into DEST.
+fetch_from_zip() {  # fetch_from_zip URL DEST FILE...
+  local url="$1" dest="$2"; shift 2
+  local tmp; tmp="$(mktemp -d)"
+  download "$url" "$tmp/archive.zip"
+  unzip -q -o "$tmp/archive.zip" -d "$tmp/x"
+  for f in "$@"; do
+    src="$(find "$tmp/x" -name "$f" | head -n 1)"
+    [ -n "$src" ] || fail "$(basename "$url") has no $f."
+    mv "$src" "$dest/$f"
+  done
+  rm -rf "$tmp"
+}
+
+# Link FILE... from the mirror folder SUB into DEST.
+link_from_mirror() {  # link_from_mirror SUB DEST FILE...
+  local sub="$1" dest="$2"; shift 2
+  for f in "$@"; do ln -sfn "$(mirror_file "$sub/$f")" "$dest/$f"; done
+}
+
 get_nist36() {
   local files="nist36_train.mat nist36_valid.mat nist36_test.mat"
   # shellcheck disable=SC2086
   if have_all "$DATA" $files; then say "nist36: already in data/"; return; fi
   mkdir -p "$DATA"
-  if [ -n "$MIRROR" ]; then
-    for f in $files; do ln -sfn "$(mirror_file "data/$f")" "$DATA/$f"; done
-  else
-    local tmp; tmp="$(mktemp -d)"
-    download "$COURSE_URL/data.zip" "$tmp/data.zip"
-    unzip -q -o "$tmp/data.zip" -d "$tmp/x"
-    for f in $files; do
-      src="$(find "$tmp/x" -name "$f" | head -n 1)"
-      [ -n "$src" ] || fail "data.zip has no $f."
-      mv "$src" "$DATA/$f"
-    done
-    rm -rf "$tmp"
-  fi
+  # shellcheck disable=SC2086
+  if [ -n "$MIRROR" ]; then link_from_mirror data "$DATA" $files
+  else fetch_from_zip "$COURSE_URL/data.zip" "$DATA" $files; fi
   # shellcheck disable=SC2086
   have_all "$DATA" $files || fail "NIST36 files are missing from $DATA after fetching."
   say "nist36: ok"
@@ -113,19 +123,9 @@ get_images() {
   # shellcheck disable=SC2086
   if have_all "$IMAGES" $SAMPLE_IMAGES; then say "images: already in images/"; return; fi
   mkdir -p "$IMAGES"
-  if [ -n "$MIRROR" ]; then
-    for f in $SAMPLE_IMAGES; do ln -sfn "$(mirror_file "images/$f")" "$IMAGES/$f"; done
-  else
-    local tmp; tmp="$(mktemp -d)"
-    download "$COURSE_URL/images.zip" "$tmp/images.zip"
-    unzip -q -o "$tmp/images.zip" -d "$tmp/x"
-    for f in $SAMPLE_IMAGES; do
-      src="$(find "$tmp/x" -name "$f" | head -n 1)"
-      [ -n "$src" ] || fail "images.zip has no $f."
-      mv "$src" "$IMAGES/$f"
-    done
-    rm -rf "$tmp"
-  fi
+  # shellcheck disable=SC2086
+  if [ -n "$MIRROR" ]; then link_from_mirror images "$IMAGES" $SAMPLE_IMAGES
+  else fetch_from_zip "$COURSE_URL/images.zip" "$IMAGES" $SAMPLE_IMAGES; fi
   # shellcheck disable=SC2086
   have_all "$IMAGES" $SAMPLE_IMAGES || fail "sample images are missing from $IMAGES after fetching."
   say "images: ok"

@@ -394,6 +394,8 @@ def main():
     p.add_argument('--update-readme', action='store_true',
                    help="also rewrite the README's results table from these results")
     args = p.parse_args()
+    if not args.results.is_dir():
+        raise SystemExit(f'error: {args.results} is not a folder; run the questions first (make all)')
     out = args.results / 'REPORT.md'
     out.write_text(build(args.results))
     print(f'wrote {out}')

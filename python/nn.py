@@ -264,9 +264,16 @@ def momentum_update(params, lr, momentum=0.9):
         m_key = 'm_' + k
         if m_key not in params:
             params[m_key] = np.zeros_like(params[k])
-        params[m_key] *= momentum
-        params[m_key] -= lr * params['grad_' + k]
-        params[k] += params[m_key]
+        m = params[m_key]
+        m *= momentum
+        m -= lr * params['grad_' + k]
+        # A unit that stops getting gradient (a dead ReLU) has its velocity
+        # shrink by 0.9 per step until it is a subnormal float, where it gets
+        # stuck: 0.9 x the smallest subnormal rounds back to itself. Arithmetic
+        # on subnormals is ~100x slower on x86, which made whole epochs 1.5x
+        # slower; such a velocity is 0 to 38 digits, so make it exactly 0.
+        m[np.abs(m) < np.finfo(m.dtype).tiny] = 0
+        params[k] += m
 
 
 def train_epoch(x, y, params, layers, loss_and_delta, update, batch_size, rng=None):

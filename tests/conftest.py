@@ -1,5 +1,6 @@
 """Shared test fixtures: python/ on the path, and tiny synthetic datasets
 written in the real file formats, so no test needs the real data."""
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -35,10 +36,12 @@ def nist36_dir(tmp_path):
     return write_nist36(tmp_path / 'data')
 
 
-def run_script(name, *args, cwd=ROOT, check=True):
-    """Run python/<name> as a user would; return the CompletedProcess."""
+def run_script(name, *args, cwd=ROOT, check=True, env=None):
+    """Run python/<name> as a user would; return the CompletedProcess.
+    env: extra environment variables, e.g. {'HW5_RESULTS': ...}."""
     proc = subprocess.run([sys.executable, str(ROOT / 'python' / name), *map(str, args)],
-                          cwd=cwd, capture_output=True, text=True, timeout=600)
+                          cwd=cwd, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **(env or {})})
     if check and proc.returncode != 0:
         raise AssertionError(f'{name} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}')
     return proc

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 
 import q7_flowers as flowers
-from q7_data import Augmented
+from q7_data import Augmented, loader
 from q7_models import CNN
 from torch_common import count_trainable, fit, pick_device, predict, save_model, seed_everything
 from util import Timer, make_parser, plot_curves, prepare_output_dir, run_main, save_json
@@ -103,8 +103,8 @@ def finetune_last_layer(model, splits, crop, args, device):
     print(f'  features {tuple(f_train.shape[1:])} per image, {len(f_train) + len(f_val) + len(f_test)} '
           f'images in {t.seconds:.0f}s')
     result = train(flowers.head(model),
-                   flowers.batches(f_train, torch.cat([y_train, y_train]), args.batch_size, shuffle=True),
-                   flowers.batches(f_val, y_val, 256), flowers.batches(f_test, y_test, 256),
+                   loader(f_train, torch.cat([y_train, y_train]), args.batch_size, shuffle=True),
+                   loader(f_val, y_val, 256), loader(f_test, y_test, 256),
                    args.lr, args.weight_decay, args.epochs, device)
     return dict(result, feature_seconds=t.seconds)
 
@@ -121,10 +121,10 @@ def finetune_every_layer(model, splits, crop, args, device):
 
     def centre(x, y):
         s = (x.shape[-1] - crop) // 2
-        return flowers.batches(flowers.normalise(flowers.to_float(x[..., s:s + crop, s:s + crop])), y, 64)
+        return loader(flowers.normalise(flowers.to_float(x[..., s:s + crop, s:s + crop])), y, 64)
 
     x_train, y_train = splits['train']
-    return train(model, Augmented(flowers.batches(x_train, y_train, 32, shuffle=True), augment),
+    return train(model, Augmented(loader(x_train, y_train, 32, shuffle=True), augment),
                  centre(*splits['val']), centre(*splits['test']),
                  args.unfreeze_lr, args.weight_decay, args.unfreeze_epochs, device)
 
@@ -141,9 +141,9 @@ def train_from_scratch(splits, num_classes, size, stored, args, device):
     print(model)
 
     def whole(x, y):
-        return flowers.batches(flowers.to_float(flowers.resize(x, size)), y, 256)
+        return loader(flowers.to_float(flowers.resize(x, size)), y, 256)
 
-    train_loader = Augmented(flowers.batches(x_train, y_train, args.batch_size, shuffle=True),
+    train_loader = Augmented(loader(x_train, y_train, args.batch_size, shuffle=True),
                              flowers.augment_for_scratch(size))
     result = train(model, train_loader, whole(*splits['val']), whole(*splits['test']),
                    args.scratch_lr, args.scratch_weight_decay, args.scratch_epochs, device)

@@ -78,8 +78,11 @@ mirror_file() {  # mirror_file RELATIVE_PATH -> absolute path in the mirror, or 
 
 have_all() {  # have_all DIR FILE... : true when every file exists and is non-empty
   local dir="$1"; shift
-  [ "$FORCE" = 1 ] && return 1
   for f in "$@"; do [ -s "$dir/$f" ] || return 1; done
+}
+
+already() {  # already DIR FILE... : in place, and no --force to fetch again
+  [ "$FORCE" != 1 ] && have_all "$@"
 }
 
 # Extract NAME.gz into DIR/NAME (torchvision reads the extracted IDX files).
@@ -106,35 +109,30 @@ link_from_mirror() {  # link_from_mirror SUB DEST FILE...
   for f in "$@"; do ln -sfn "$(mirror_file "$sub/$f")" "$dest/$f"; done
 }
 
+# The course's own files: data.zip (NIST36) and images.zip (the Q4 photos).
+get_course_files() {  # get_course_files PART DEST ZIP MIRROR_SUBFOLDER FILE...
+  local part="$1" dest="$2" zip="$3" sub="$4"; shift 4
+  if already "$dest" "$@"; then say "$part: already in $(basename "$dest")/"; return; fi
+  mkdir -p "$dest"
+  if [ -n "$MIRROR" ]; then link_from_mirror "$sub" "$dest" "$@"
+  else fetch_from_zip "$COURSE_URL/$zip" "$dest" "$@"; fi
+  have_all "$dest" "$@" || fail "$part files are missing from $dest after fetching."
+  say "$part: ok"
+}
+
 get_nist36() {
-  local files="nist36_train.mat nist36_valid.mat nist36_test.mat"
-  # shellcheck disable=SC2086
-  if have_all "$DATA" $files; then say "nist36: already in data/"; return; fi
-  mkdir -p "$DATA"
-  # shellcheck disable=SC2086
-  if [ -n "$MIRROR" ]; then link_from_mirror data "$DATA" $files
-  else fetch_from_zip "$COURSE_URL/data.zip" "$DATA" $files; fi
-  # shellcheck disable=SC2086
-  have_all "$DATA" $files || fail "NIST36 files are missing from $DATA after fetching."
-  say "nist36: ok"
+  get_course_files nist36 "$DATA" data.zip data nist36_train.mat nist36_valid.mat nist36_test.mat
 }
 
 get_images() {
   # shellcheck disable=SC2086
-  if have_all "$IMAGES" $SAMPLE_IMAGES; then say "images: already in images/"; return; fi
-  mkdir -p "$IMAGES"
-  # shellcheck disable=SC2086
-  if [ -n "$MIRROR" ]; then link_from_mirror images "$IMAGES" $SAMPLE_IMAGES
-  else fetch_from_zip "$COURSE_URL/images.zip" "$IMAGES" $SAMPLE_IMAGES; fi
-  # shellcheck disable=SC2086
-  have_all "$IMAGES" $SAMPLE_IMAGES || fail "sample images are missing from $IMAGES after fetching."
-  say "images: ok"
+  get_course_files images "$IMAGES" images.zip images $SAMPLE_IMAGES
 }
 
 get_mnist() {
   local raw="$DATA/MNIST/raw"
   # shellcheck disable=SC2086
-  if have_all "$raw" $MNIST_FILES; then say "mnist: already in data/MNIST/raw/"; return; fi
+  if already "$raw" $MNIST_FILES; then say "mnist: already in data/MNIST/raw/"; return; fi
   mkdir -p "$raw"
   for f in $MNIST_FILES; do
     if [ -n "$MIRROR" ]; then gunzip_into "$(mirror_file "data/MNIST/raw/$f.gz")" "$raw"
@@ -148,11 +146,11 @@ get_mnist() {
 get_emnist() {
   local raw="$DATA/EMNIST/raw"
   # shellcheck disable=SC2086
-  if have_all "$raw" $EMNIST_FILES emnist-balanced-mapping.txt; then say "emnist: already in data/EMNIST/raw/"; return; fi
+  if already "$raw" $EMNIST_FILES emnist-balanced-mapping.txt; then say "emnist: already in data/EMNIST/raw/"; return; fi
   mkdir -p "$raw"
   if [ -n "$MIRROR" ]; then
     for f in $EMNIST_FILES; do gunzip_into "$(mirror_file "data/EMNIST/raw/$f.gz")" "$raw"; done
-    cp "$(mirror_file data/EMNIST/raw/emnist-balanced-mapping.txt)" "$raw/"
+    cp -f "$(mirror_file data/EMNIST/raw/emnist-balanced-mapping.txt)" "$raw/"
   else
     # The official archive holds every EMNIST split (about 560 MB); keep only "balanced".
     local tmp; tmp="$(mktemp -d)"
@@ -169,7 +167,7 @@ get_emnist() {
 
 get_flowers() {
   local dest="$DATA/oxford-flowers17"
-  if have_all "$dest" classes.txt && [ -d "$dest/train/0" ]; then say "flowers: already in data/oxford-flowers17/"; return; fi
+  if already "$dest" classes.txt && [ -d "$dest/train/0" ]; then say "flowers: already in data/oxford-flowers17/"; return; fi
   mkdir -p "$DATA"
   if [ -n "$MIRROR" ]; then
     rm -f "$dest"  # a stale link, never a folder of the user's (rm -f does not remove folders)
@@ -199,8 +197,8 @@ get_weights() {
   # squeezenet1_1 weights when run_q7_2.py first asks for them; the mirror has
   # SqueezeNet 1.0 weights instead, which run_q7_2.py picks up from data/weights/.
   local dest="$DATA/weights"
+  if already "$dest" "$SQUEEZENET_FILE"; then say "weights: already in data/weights/"; return; fi
   if [ -n "$MIRROR" ]; then
-    if have_all "$dest" "$SQUEEZENET_FILE"; then say "weights: already in data/weights/"; return; fi
     mkdir -p "$dest"
     ln -sfn "$(mirror_file "weights/$SQUEEZENET_FILE")" "$dest/$SQUEEZENET_FILE"
     say "weights: ok ($SQUEEZENET_FILE)"

@@ -319,8 +319,9 @@ def build(root):
     return '\n'.join(r.lines).rstrip() + '\n'
 
 
-def headline_rows(r):
-    """(question, headline, seconds-step) rows for the README's results table."""
+def headline_rows(r, times):
+    """(question, headline, time) rows for the README's results table; the
+    time is the main job's step (times: {step: '12 s'}) or a part's own."""
     def get(rel, *keys):
         m = r.metrics(rel)
         for k in keys:
@@ -329,18 +330,21 @@ def headline_rows(r):
             m = m[k]
         return m
 
-    rows = [('Q2 gradient check', f'worst relative error {get("q2", "gradcheck_worst") or 0:.1e}', 'q2'),
-            ('Q3 NIST36 MLP (numpy)', f'valid {pct(get("q3", "valid_acc"))}, test {pct(get("q3", "test_acc"))}', 'q3'),
+    rows = [('Q2 gradient check', f'worst relative error {get("q2", "gradcheck_worst") or 0:.1e}', times.get('q2', '')),
+            ('Q3 NIST36 MLP (numpy)', f'valid {pct(get("q3", "valid_acc"))}, test {pct(get("q3", "test_acc"))}',
+             times.get('q3', '')),
             ('Q4 text from photos, Q3 MLP', f'char. accuracy {pct(get("q4", "mean_char_accuracy"))} '
-             f'(network alone {pct(get("q4", "mean_char_accuracy_raw"))})', 'q4'),
-            ('Q5 autoencoder', f'valid PSNR {get("q5", "valid_psnr") or 0:.2f} dB', 'q5'),
-            ('Q6 PCA, 32 components', f'valid PSNR {get("q6", "pca_valid_psnr") or 0:.2f} dB', 'q6')]
+             f'(network alone {pct(get("q4", "mean_char_accuracy_raw"))})', times.get('q4', '')),
+            ('Q5 autoencoder', f'valid PSNR {get("q5", "valid_psnr") or 0:.2f} dB', times.get('q5', '')),
+            ('Q6 PCA, 32 components', f'valid PSNR {get("q6", "pca_valid_psnr") or 0:.2f} dB', times.get('q6', ''))]
     for part, title in Q7_1_PARTS[:4]:
-        rows.append((title, f'test {pct(get(f"q7_1/{part}", "test_acc"))}', None))
+        rows.append((title, f'test {pct(get(f"q7_1/{part}", "test_acc"))}',
+                     secs(get(f'q7_1/{part}', 'seconds'))))
     rows.append(('Q4 text from photos, EMNIST CNN', f'char. accuracy {pct(get("q4_emnist", "mean_char_accuracy"))} '
-                 f'(network alone {pct(get("q4_emnist", "mean_char_accuracy_raw"))})', 'q4-emnist'))
+                 f'(network alone {pct(get("q4_emnist", "mean_char_accuracy_raw"))})', times.get('q4-emnist', '')))
     rows.append(('Q7.2 SqueezeNet fine-tuned / from scratch',
-                 f'test {pct(get("q7_2", "finetune_test_acc"))} / {pct(get("q7_2", "scratch_test_acc"))}', 'q7.2'))
+                 f'test {pct(get("q7_2", "finetune_test_acc"))} / {pct(get("q7_2", "scratch_test_acc"))}',
+                 times.get('q7.2', '')))
     return rows
 
 
@@ -359,8 +363,7 @@ def readme_table(root):
              'NIST36 and EMNIST are stand-ins (see [Data](#data)); details and figures in '
              '`results/REPORT.md`.', '',
              '| question | result | time |', '|---|---|---|']
-    for title, headline, step in headline_rows(r):
-        time_cell = times.get(step, '') if step else ''
+    for title, headline, time_cell in headline_rows(r, times):
         lines.append(f'| {title} | {headline} | {time_cell} |')
     if q71:
         lines.append(f'| (all Q7.1 parts together) | | {times["q7.1"]} |')

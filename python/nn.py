@@ -249,6 +249,10 @@ def iter_random_batches(x, y, batch_size, rng=None):
 
 def sgd_update(params, lr):
     """Plain gradient descent: W <- W - lr dJ/dW for every parameter."""
+    # A Python float keeps float32 weights in float32; a numpy float64 scalar
+    # (say, from np.cos in a schedule) would make every update compute in
+    # float64 and cast back, several times slower.
+    lr = float(lr)
     for k in param_names(params):
         params[k] -= lr * params['grad_' + k]
 
@@ -260,6 +264,7 @@ def momentum_update(params, lr, momentum=0.9):
     the first time; a velocity keeps heading down a consistent slope while
     gradients that flip sign from batch to batch cancel out.
     """
+    lr, momentum = float(lr), float(momentum)  # stay in the weights' dtype (see sgd_update)
     for k in param_names(params):
         m_key = 'm_' + k
         if m_key not in params:

@@ -193,8 +193,11 @@ def read_state_dict(path):
     try:
         state = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:  # noqa: BLE001 - torch raises many types for a bad file
-        raise UsageError(f'{path} is not a readable PyTorch state dict ({type(e).__name__}: '
-                         f'{str(e).splitlines()[0] if str(e) else ""})') from None
+        # torch's own message suggests weights_only=False, which would run
+        # whatever code the file holds; the fix here is the right file.
+        raise UsageError(f'{path} is not a PyTorch state dict of plain tensors ({type(e).__name__}); '
+                         'pass a torchvision SqueezeNet state dict, such as the mirror\'s '
+                         'data/weights/squeezenet1_0-deepcompression-imagenet.pth') from None
     if isinstance(state, dict) and 'state_dict' in state:
         raise UsageError(f'{path} is a checkpoint written by a training script (its classifier has '
                          f'{state.get("num_classes", "?")} classes), not ImageNet weights; pass a state dict '

@@ -58,7 +58,11 @@ def load_image(path):
     try:
         return skimage.io.imread(path)
     except Exception as e:  # imageio and Pillow raise many types for a bad file
-        raise UsageError(f'cannot read {path} as an image ({type(e).__name__}: {e})') from None
+        # Only the first line: imageio goes on to suggest installing plugins
+        # (pyav, opencv) that this project neither needs nor allows.
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise UsageError(f'cannot read {path} as an image ({reason}); pass a JPEG, PNG, BMP '
+                         'or TIFF photo') from None
 
 
 def load_classifier(name, weights):

@@ -165,9 +165,4 @@ def gradient_check(seed=0, sizes=(64, 8, 8, 8, 64), n=5, layers=None):
     params = init_autoencoder(rng, sizes, np.float64, x)
     layers = layers or autoencoder_layers()
 
-    def loss_and_grads(p):
-        loss, delta = nn.squared_error(x, nn.network_forward(x, p, layers))
-        nn.network_backward(delta, p, layers)
-        return loss
-
-    return nn.check_gradients(loss_and_grads, params)
+    return nn.check_gradients(nn.batch_loss_and_grads(x, x, layers, nn.squared_error), params)

@@ -335,14 +335,26 @@ def relative_error(a, b):
     return float(np.abs(a - b).max(initial=0.0) / scale) if scale > 0 else 0.0
 
 
+def batch_loss_and_grads(x, target, layers, loss_and_delta):
+    """loss_and_grads(params) for ``check_gradients``: forward the fixed batch
+    x, score it against target with loss_and_delta (e.g.
+    ``softmax_cross_entropy`` or ``squared_error``), backprop, return the loss."""
+    def loss_and_grads(params):
+        loss, delta = loss_and_delta(target, network_forward(x, params, layers))
+        network_backward(delta, params, layers)
+        return loss
+    return loss_and_grads
+
+
 def check_gradients(loss_and_grads, params, eps=1e-6):
     """Compare analytic gradients with central differences on every parameter.
 
     loss_and_grads(params) must compute the loss on a *fixed* batch and, as a
-    side effect, fill params['grad_<key>'] by backprop; it is called once for
-    the analytic gradients and then as a plain loss function. Returns a dict
-    key -> max relative error. Use float64 parameters: in float32 the
-    rounding of the loss alone is larger than eps.
+    side effect, fill params['grad_<key>'] by backprop (``batch_loss_and_grads``
+    makes one); it is called once for the analytic gradients and then as a
+    plain loss function. Returns a dict key -> max relative error. Use
+    float64 parameters: in float32 the rounding of the loss alone is larger
+    than eps.
     """
     loss_and_grads(params)
     analytic = {k: params['grad_' + k].copy() for k in param_names(params)}

@@ -29,7 +29,7 @@ import torch
 
 import q7_data
 from q7_models import CNN, FCNet, describe
-from torch_common import (count_trainable, evaluate, fit, pick_device, plot_history,
+from torch_common import (adamw_one_cycle, count_trainable, evaluate, fit, pick_device, plot_history,
                           save_model, seed_everything)
 from util import (RESULTS_DIR, UsageError, image_grid, load_json, make_parser,
                   prepare_output_dir, run_main, save_json)
@@ -105,8 +105,7 @@ def make_optimizer(part, model, lr, steps):
     if part.optimizer == 'sgd':
         opt = torch.optim.SGD(model.parameters(), lr=lr)
         return opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=5e-4)
-    return opt, torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.25)
+    return adamw_one_cycle(model, lr, weight_decay=5e-4, total_steps=steps, pct_start=0.25)
 
 
 @torch.no_grad()

@@ -32,7 +32,8 @@ import torch.nn.functional as F
 import q7_flowers as flowers
 from q7_data import Augmented, loader
 from q7_models import CNN
-from torch_common import count_trainable, fit, pick_device, predict, save_model, seed_everything
+from torch_common import (adamw_one_cycle, count_trainable, fit, pick_device, predict, save_model,
+                          seed_everything)
 from util import Timer, make_parser, plot_curves, prepare_output_dir, run_main, save_json
 
 # Working sizes in pixels: photos are stored at `stored` (shorter side, centre
@@ -78,9 +79,7 @@ def train(model, train_loader, val_loader, test_loader, lr, weight_decay, epochs
     """AdamW with a one-cycle schedule (warm up, then anneal to ~0, stepped
     per batch) on the trainable parameters, through the shared ``fit`` loop.
     Returns the numbers the writeup quotes, and the test predictions."""
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
-                                  lr=lr, weight_decay=weight_decay)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=epochs * len(train_loader))
+    optimizer, scheduler = adamw_one_cycle(model, lr, weight_decay, epochs * len(train_loader))
     history = fit(model, train_loader, {'val': val_loader}, optimizer, epochs, device, scheduler)
     logits, labels = predict(model, test_loader, device)
     test_acc = (logits.argmax(1) == labels).float().mean().item()

@@ -46,6 +46,18 @@ def count_trainable(model):
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+def adamw_one_cycle(model, lr, weight_decay, total_steps, pct_start=0.3):
+    """AdamW on the trainable parameters, with a one-cycle schedule stepped
+    per batch: warm up to lr over the first pct_start of the steps, then
+    anneal to ~0. It reaches good accuracy in few epochs, which is what a
+    2-core CPU can afford. Returns (optimizer, scheduler) for ``fit``."""
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
+                                  lr=lr, weight_decay=weight_decay)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=total_steps,
+                                                    pct_start=pct_start)
+    return optimizer, scheduler
+
+
 def train_epoch(model, loader, optimizer, device, scheduler=None):
     """One pass over ``loader``, stepping ``scheduler`` per batch if given.
     Returns (mean cross-entropy, accuracy) over the examples seen."""

@@ -16,12 +16,7 @@ def small_net(rng, sizes=(6, 5, 4)):
 
 
 def classifier_loss(x, y, layers):
-    def loss_and_grads(p):
-        probs = nn.network_forward(x, p, layers)
-        loss, delta = nn.softmax_cross_entropy(y, probs)
-        nn.network_backward(delta, p, layers)
-        return loss
-    return loss_and_grads
+    return nn.batch_loss_and_grads(x, y, layers, nn.softmax_cross_entropy)
 
 
 def test_gradient_check_passes_on_two_layer_network():

@@ -134,6 +134,22 @@ def test_momentum_step_matches_the_formula():
     np.testing.assert_allclose(params['Wa'], [0.95 - 0.145, 2.1 - 0.01])
 
 
+def test_momentum_never_leaves_a_subnormal_velocity():
+    """A weight that stops getting gradient (a dead ReLU's) has its velocity
+    decay by 0.9 per step; it must reach exactly 0 without ever sitting in
+    the slow subnormal range below float32's tiny."""
+    tiny = np.finfo(np.float32).tiny
+    params = {'Wa': np.ones(3, np.float32), 'grad_Wa': np.array([1.0, -1e-3, 1e-20], np.float32)}
+    nn.momentum_update(params, lr=0.1)
+    params['grad_Wa'][:] = 0
+    for _ in range(1000):
+        nn.momentum_update(params, lr=0.1)
+        m = np.abs(params['m_Wa'])
+        assert not np.any((m > 0) & (m < tiny)), m
+    np.testing.assert_array_equal(params['m_Wa'], 0)
+    assert params['Wa'].dtype == np.float32
+
+
 def test_training_reduces_the_loss():
     rng = np.random.default_rng(7)
     x = rng.normal(size=(60, 6))

@@ -74,17 +74,15 @@ def centre_biases(params, layers, x, eps=1e-3):
     data-dependent initialisation (Kraehenbuehl et al., ICLR 2016): the
     biases are still learned, and the architecture and loss are unchanged.
     """
-    def set_bias(name, h, target):
-        W = params['W' + name]
-        params['b' + name] = (target - h.mean(axis=0) @ W).astype(W.dtype)
-        return W, params['b' + name]
-
-    h = x
-    for name, activation, _ in layers[:-1]:
-        W, b = set_bias(name, h, 0.0)
-        h = activation(h @ W + b)
     mean_image = np.clip(x.mean(axis=0), eps, 1 - eps)
-    set_bias(layers[-1][0], h, np.log(mean_image / (1 - mean_image)))
+    h = x
+    for i, (name, activation, _) in enumerate(layers):
+        W = params['W' + name]
+        last = i == len(layers) - 1
+        target = np.log(mean_image / (1 - mean_image)) if last else 0.0
+        params['b' + name] = (target - h.mean(axis=0) @ W).astype(W.dtype)
+        if not last:  # the output itself is never needed (it is N x 1024)
+            h = activation(h @ W + params['b' + name])
 
 
 def step_decay(epoch, lr, factor=0.9, every=20):

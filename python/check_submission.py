@@ -1,0 +1,406 @@
+"""Check a student's nn.py (and q4.py) against the handout, function by function.
+
+    python python/check_submission.py PATH [--train] [--json FILE]
+
+PATH is a folder or a .zip holding the student's nn.py, the util.py it
+imports (as the starter code does) and, optionally, q4.py. For every
+function of the handout's starter code the report says pass, warn (right
+answer, wrong form: a list for an array, an overflow warning), fail,
+missing or skipped, with a hint naming what differs. --train also trains
+the 1024-64-36 network with the student's functions on NIST36 and holds its
+validation accuracy against the handout's 75%.
+
+How the student's code is run, so that nothing it does can take the
+checker down or touch their files:
+  * PATH is copied (or unzipped) into a temporary folder; nothing is
+    written into PATH, and their run_q*.py scripts are never run.
+  * Each check is a separate process (submission_probe.py) with a time
+    limit, stdin closed (an input() fails at once), stdout discarded and
+    their printing capped, MPLBACKEND=Agg (plt.show() returns at once).
+    A crash, an endless loop or a print flood fails that check alone.
+  * Each check feeds its function inputs made by this project's own
+    functions, so one bug fails one check (see submission_checks.py).
+
+Exit code: 0 when no check fails or is missing (skipped ones, such as
+findLetters without a q4.py, do not count), 1 otherwise, 2 for a bad PATH.
+"""
+import nn  # noqa: F401,I001  (first: it sets the BLAS threads before numpy loads)
+
+import argparse
+import json
+import os
+import pickle
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+import submission_checks as sc
+
+HERE = Path(__file__).resolve().parent
+PROBE = HERE / 'submission_probe.py'
+DATA_DIR = HERE.parent / 'data'
+SKIP_DIRS = {'__pycache__', '.git', '__MACOSX', '.ipynb_checkpoints', '.venv', 'venv'}
+MAX_FILE_BYTES = 10 * 2 ** 20     # larger files (datasets, weights) are not copied
+MAX_TOTAL_BYTES = 200 * 2 ** 20   # a folder or zip beyond this is refused
+# 'error' is the checker's own failure to judge a result (a bug here, not theirs).
+STATUS_LABEL = {'pass': 'pass', 'warn': 'warn', 'fail': 'FAIL', 'missing': 'MISSING',
+                'skipped': 'skipped', 'error': 'ERROR'}
+
+
+class SubmissionError(Exception):
+    """A PATH the checker cannot use; printed as one line."""
+
+
+# ----------------------------------------------------------------------------
+# A private copy of the submission
+# ----------------------------------------------------------------------------
+def wanted(rel_parts, size):
+    """Copy this file? Not caches or VCS folders, not big data files."""
+    return not SKIP_DIRS.intersection(rel_parts[:-1]) and size <= MAX_FILE_BYTES
+
+
+def copy_folder(src, dest):
+    total = 0
+    for path in sorted(src.rglob('*')):
+        rel = path.relative_to(src)
+        if path.is_symlink() or not path.is_file() or not wanted(rel.parts, path.stat().st_size):
+            continue
+        total += path.stat().st_size
+        if total > MAX_TOTAL_BYTES:
+            raise SubmissionError(f'{src} holds over {MAX_TOTAL_BYTES >> 20} MB of files; '
+                                  'point PATH at the folder with nn.py')
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, dest / rel)
+
+
+def unzip(src, dest):
+    try:
+        with zipfile.ZipFile(src) as z:
+            members = [m for m in z.infolist() if not m.is_dir()]
+            if sum(m.file_size for m in members) > MAX_TOTAL_BYTES * 5:
+                raise SubmissionError(f'{src} unpacks to over {MAX_TOTAL_BYTES * 5 >> 20} MB')
+            for m in members:
+                parts = Path(m.filename).parts
+                # zipfile would sanitise these too; skipping them is clearer
+                if Path(m.filename).is_absolute() or '..' in parts or not wanted(parts, m.file_size):
+                    continue
+                z.extract(m, dest)
+    except zipfile.BadZipFile as e:
+        raise SubmissionError(f'{src} is not a readable zip file ({e})') from None
+
+
+def find_code_folder(root, shown):
+    """The folder holding nn.py: the shallowest one (zips often nest it in
+    'andrewid/python/')."""
+    found = sorted((p for p in root.rglob('nn.py') if not SKIP_DIRS.intersection(p.parts)),
+                   key=lambda p: (len(p.parts), str(p)))
+    if not found:
+        raise SubmissionError(f'no nn.py in {shown} (searched every subfolder); PATH should be '
+                              'the student\'s python/ folder or a zip of their submission')
+    return found[0].parent
+
+
+def prepare_submission(path, workdir):
+    """Copy or unzip PATH into workdir/submission; return the folder with nn.py."""
+    path = Path(path)
+    if not path.exists():
+        raise SubmissionError(f'{path} does not exist')
+    dest = Path(workdir) / 'submission'
+    dest.mkdir()
+    if path.is_dir():
+        copy_folder(path, dest)
+    elif zipfile.is_zipfile(path):
+        unzip(path, dest)
+    else:
+        raise SubmissionError(f'{path} is neither a folder nor a .zip file')
+    return find_code_folder(dest, path)
+
+
+# ----------------------------------------------------------------------------
+# Running one check in a child process
+# ----------------------------------------------------------------------------
+class SafeUnpickler(pickle.Unpickler):
+    """The child's result is written by a process running the student's code:
+    unpickle numpy arrays and builtins only, never code."""
+    NUMPY = {'_reconstruct', 'ndarray', 'dtype', 'scalar', '_frombuffer'}
+
+    def find_class(self, module, name):
+        if module.split('.')[0] == 'numpy' and name in self.NUMPY or \
+                (module == 'numpy' and name.endswith('DType')) or \
+                (module.startswith('numpy.dtypes') and name.endswith('DType')):
+            return super().find_class(module, name)
+        if module == 'builtins' and name in ('complex', 'set', 'frozenset', 'slice', 'range'):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f'refused {module}.{name} in a result')
+
+
+def read_result(path):
+    if not path.exists():
+        return None
+    try:
+        with open(path, 'rb') as f:
+            return SafeUnpickler(f).load()
+    except Exception:  # noqa: BLE001  (a half-written or forged file is "no result")
+        return None
+
+
+def child_env():
+    """The environment of a student's process: headless matplotlib, one BLAS
+    thread, no bytecode files, and no PYTHONPATH that could put this
+    project's nn.py or util.py in place of theirs."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ('PYTHONPATH', 'PYTHONSTARTUP', 'PYTHONINSPECT')}
+    env.update(MPLBACKEND='Agg', OPENBLAS_NUM_THREADS='1', OMP_NUM_THREADS='1',
+               MKL_NUM_THREADS='1', PYTHONDONTWRITEBYTECODE='1', PYTHONIOENCODING='utf-8')
+    return env
+
+
+def kill_tree(proc):
+    """End the child and anything it started (it leads its own session)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, AttributeError):
+        proc.kill()
+    proc.wait()
+
+
+def run_child(folder, module, check, inputs, timeout, scratch):
+    """Run submission_probe.py for one check. Returns (result dict or None,
+    how it ended: 'ok', 'timeout' or 'crash: <stderr head>', seconds)."""
+    in_path, out_path = scratch / f'{check}.in.pickle', scratch / f'{check}.out.pickle'
+    err_path = scratch / f'{check}.stderr'
+    with open(in_path, 'wb') as fh:
+        pickle.dump(inputs, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    start = time.perf_counter()
+    with open(err_path, 'wb') as err:
+        proc = subprocess.Popen([sys.executable, str(PROBE), str(folder), module, check,
+                                 str(in_path), str(out_path)],
+                                cwd=folder, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=err, env=child_env(), start_new_session=True)
+        try:
+            proc.wait(timeout=timeout)
+            ended = 'ok'
+        except subprocess.TimeoutExpired:
+            kill_tree(proc)
+            ended = 'timeout'
+    result = read_result(out_path)
+    if ended == 'ok' and result is None:
+        with open(err_path, 'rb') as fh:
+            head = fh.read(2000).decode('utf-8', 'replace').strip().splitlines()
+        ended = f'crash (exit code {proc.returncode}){": " + head[-1] if head else ""}'
+    return result, ended, time.perf_counter() - start
+
+
+# ----------------------------------------------------------------------------
+# From a child's result to a report row
+# ----------------------------------------------------------------------------
+def row(function, module, status, hint, **extra):
+    return {'function': function, 'file': f'{module}.py', 'status': status, 'hint': hint, **extra}
+
+
+def import_problem(module, imported, ended, timeout, folder):
+    """A hint if importing the student's module failed, else None."""
+    if ended == 'timeout':
+        return (f'importing {module}.py did not finish within {timeout:g} s: code at module level '
+                '(training? input()?) runs on import; put it under if __name__ == "__main__":')
+    if imported is None:
+        return f'importing {module}.py crashed the process: {ended}'
+    imp = imported['import']
+    if imp['ok']:
+        return None
+    hint = f'importing {module}.py failed: {imp["error"]}'
+    if imp.get('where'):
+        hint += f' ({imp["where"]})'
+    if "No module named 'util'" in imp['error'] and not (folder / 'util.py').exists():
+        hint += f'; {module}.py imports util: put the util.py it uses next to it'
+    return hint
+
+
+def judged_row(check, inputs, result, ended, seconds, timeout):
+    """Judge one check's result; a timeout or crash fails it with a hint."""
+    base = {'seconds': round(seconds, 2)}
+    if result is not None:
+        base.update(printed=result.get('printed', '')[:500], printed_chars=result.get('printed_chars', 0))
+    if result is None or (ended != 'ok' and check.function != 'train'):
+        why = (f'did not finish within {timeout:g} s (an endless loop, or waiting for input?)'
+               if ended == 'timeout' else f'the process ended without a result: {ended}')
+        return row(check.function, check.module, 'fail', why, **base)
+    calls = result['calls']
+    if check.function == 'train' and ended == 'timeout':
+        calls['train']['partial'] = True
+    try:
+        findings = check.judge(inputs, calls)
+    except Exception as e:  # noqa: BLE001  (odd student output must not stop the report)
+        return row(check.function, check.module, 'error',
+                   f'the checker could not judge what came back ({type(e).__name__}: {e})', **base)
+    for r in calls.values():
+        if isinstance(r, dict) and r.get('where') and 'error' in r:
+            findings.details.setdefault('raised_at', r['where'])
+    hint = findings.hint
+    where = findings.details.get('raised_at')
+    if where and 'raised' in hint and where not in hint:
+        hint += f' ({where})'
+    return row(check.function, check.module, findings.status, hint, problems=findings.problems,
+               warnings=findings.warnings, notes=findings.notes, details=findings.details, **base)
+
+
+def training_inputs(args, scratch):
+    """The NIST36 train/valid arrays saved for the child, or a skip reason."""
+    from data import load_nist36  # here: only --train needs data.py (and util.py behind it)
+    from util import UsageError
+    try:
+        (x, y), (xv, yv) = load_nist36('train', args.data_dir), load_nist36('valid', args.data_dir)
+    except UsageError as e:
+        return None, f'no NIST36 data: {e}'
+    path = scratch / 'nist36.npz'
+    np.savez(path, x=x, y=y, xv=xv, yv=yv)
+    return {'data': str(path), 'epochs': args.epochs, 'lr': args.lr, 'batch_size': args.batch_size,
+            'hidden': 64, 'seed': 0}, None
+
+
+def run_checks(path, train=False, timeout=60.0, train_timeout=900.0, jobs=2, epochs=20,
+               lr=1e-2, batch_size=32, data_dir=DATA_DIR):
+    """Check the submission at PATH. Returns the report as a dict (what
+    --json writes). Raises SubmissionError for an unusable PATH."""
+    args = argparse.Namespace(epochs=epochs, lr=lr, batch_size=batch_size, data_dir=Path(data_dir))
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix='check_submission_') as tmp:
+        folder = prepare_submission(path, tmp)
+        scratch = Path(tmp) / 'scratch'
+        scratch.mkdir()
+        modules = ['nn'] + (['q4'] if (folder / 'q4.py').exists() else [])
+        names = {m: [c.function for c in sc.CHECKS if c.module == m] for m in modules}
+        with ThreadPoolExecutor(max(1, jobs)) as pool:
+            # First import each module once: a module that cannot load (or
+            # hangs on import) fails its checks at once, not one limit each.
+            imports = dict(zip(modules, pool.map(
+                lambda m: run_child(folder, m, f'import_{m}', {'needs': names[m]}, timeout, scratch),
+                modules)))
+            broken = {m: import_problem(m, *imports[m][:2], timeout, folder) for m in modules}
+
+            def one(check):
+                if check.module not in modules:
+                    return row(check.function, check.module, 'skipped',
+                               f'no {check.module}.py next to nn.py')
+                if broken[check.module]:
+                    return row(check.function, check.module, 'fail', broken[check.module])
+                present = imports[check.module][0]['functions']
+                if check.function != 'train' and not present.get(check.function, True):
+                    return row(check.function, check.module, 'missing',
+                               f'{check.module}.py defines no function {check.function}')
+                if check.function == 'train':
+                    absent = [f for f in check.needs if not present.get(f, True)]
+                    if absent:
+                        return row('train', 'nn', 'fail', f'cannot train: {", ".join(absent)} missing')
+                    inputs, skip = training_inputs(args, scratch)
+                    if skip:
+                        return row('train', 'nn', 'skipped', skip)
+                    limit = train_timeout
+                else:
+                    inputs, limit = check.inputs(), timeout
+                result, ended, seconds = run_child(folder, check.module, check.function,
+                                                   {**inputs, 'needs': list(check.needs)}, limit, scratch)
+                out = judged_row(check, inputs, result, ended, seconds, limit)
+                if check.function == 'findLetters':
+                    out.setdefault('details', {})['ours'] = sc.reference_findLetters(inputs)
+                return out
+
+            checks = ([sc.TRAIN_CHECK] if train else []) + sc.CHECKS   # the long one first
+            rows = list(pool.map(one, checks))
+        rows = rows[1:] + rows[:1] if train else rows                   # ... but listed last
+        files = sorted(p.name for p in folder.iterdir() if p.suffix == '.py')
+        rel = folder.relative_to(Path(tmp) / 'submission')
+    counts = {s: sum(r['status'] == s for r in rows) for s in STATUS_LABEL}
+    return {'path': str(path), 'code_folder': str(rel), 'files': files,
+            'passed': not (counts['fail'] or counts['missing'] or counts['error']), 'counts': counts,
+            'seconds': round(time.perf_counter() - start, 1), 'checks': rows}
+
+
+# ----------------------------------------------------------------------------
+# The report
+# ----------------------------------------------------------------------------
+def format_table(report, width=None):
+    """The report as the text table printed on the terminal."""
+    width = width or min(shutil.get_terminal_size((110, 20)).columns, 120)
+    name_w = max(len(r['function']) for r in report['checks']) + 2
+    lead = name_w + 9
+    where = '' if report['code_folder'] == '.' else f' (in {report["code_folder"]}/)'
+    used = [f for f in ('nn.py', 'util.py', 'q4.py') if f in report['files']]
+    others = len(report['files']) - len(used)
+    listed = ', '.join(used) + (f' (and {others} other .py files, not run)' if others else '')
+    lines = [f'check_submission: {report["path"]}{where}: {listed}', '',
+             f'{"function":<{name_w}}{"result":<9}what differs (or what was measured)',
+             '-' * min(width, 100)]
+    for r in report['checks']:
+        text = r['hint'] or ''
+        if r['status'] in ('fail', 'warn') and r.get('notes') and r['notes'][0] not in text:
+            text += f' [{r["notes"][0]}]'
+        wrapped = textwrap.wrap(text, max(30, width - lead)) or ['']
+        lines.append(f'{r["function"]:<{name_w}}{STATUS_LABEL[r["status"]]:<9}{wrapped[0]}')
+        lines += [' ' * lead + w for w in wrapped[1:]]
+    c = report['counts']
+    summary = ', '.join(f'{c[s]} {w}' for s, w in (('pass', 'pass'), ('warn', 'warn'),
+                        ('fail', 'fail'), ('missing', 'missing'), ('skipped', 'skipped'),
+                        ('error', 'checker error')) if c[s])
+    lines += ['', f'{summary} ({report["seconds"]:g} s)']
+    return '\n'.join(lines)
+
+
+def jsonable(obj):
+    """numpy values and non-finite floats made into strict JSON."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument('path', help='folder or .zip with the student\'s nn.py (and util.py, q4.py)')
+    p.add_argument('--train', action='store_true',
+                   help='also train their network on NIST36 and check the 75%% bar')
+    p.add_argument('--json', type=Path, metavar='FILE', help='write every check to this JSON file')
+    p.add_argument('--timeout', type=float, default=60.0, help='seconds each check may run')
+    p.add_argument('--train-timeout', type=float, default=900.0, help='seconds --train may run')
+    p.add_argument('--epochs', type=int, default=20, help='--train: epochs')
+    p.add_argument('--lr', type=float, default=1e-2,
+                   help='--train: learning rate per example (cosine schedule; the loss is summed)')
+    p.add_argument('--batch-size', type=int, default=32, help='--train: batch size')
+    p.add_argument('--data-dir', type=Path, default=DATA_DIR, help='--train: folder with nist36_*.mat')
+    p.add_argument('--jobs', type=int, default=2, help='checks run at the same time')
+    args = p.parse_args(argv)
+    if args.train:
+        print(f'(--train: {args.epochs} epochs of the student\'s network on NIST36, '
+              'about a minute)', file=sys.stderr, flush=True)
+    try:
+        report = run_checks(args.path, args.train, args.timeout, args.train_timeout, args.jobs,
+                            args.epochs, args.lr, args.batch_size, args.data_dir)
+    except SubmissionError as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 2
+    print(format_table(report))
+    if args.json:
+        args.json.write_text(json.dumps(jsonable(report), indent=2, allow_nan=False) + '\n')
+        print(f'wrote {args.json}')
+    return 0 if report['passed'] else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

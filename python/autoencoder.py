@@ -17,7 +17,7 @@ import numpy as np
 from skimage.metrics import peak_signal_noise_ratio
 
 from data import CLASS_NAMES, labels_of, to_image
-from util import image_grids
+from util import UsageError, image_grids
 
 SIZES = (1024, 32, 32, 32, 1024)
 LAYER_NAMES = ('layer1', 'hidden', 'hidden2', 'output')
@@ -130,7 +130,9 @@ def shown_indices(y, classes=SHOWN_CLASSES, per_class=PER_CLASS):
     for name in classes:
         rows = np.flatnonzero(labels == CLASS_NAMES.index(name))[:per_class]
         if len(rows) < per_class:
-            raise ValueError(f'only {len(rows)} examples of class {name!r}, need {per_class}')
+            raise UsageError(f'the reconstruction figures show {per_class} images of each of the classes '
+                             f'{", ".join(classes)}, but the split has {len(rows)} of class {name!r}; '
+                             'use NIST36 splits that hold every class')
         idx.extend(rows.tolist())
     return np.array(idx)
 

@@ -5,13 +5,15 @@ Each split is a .mat file with keys ``<split>_data`` (N x 1024, floats in
 32x32 image stored column-major (the files were made in MATLAB), so
 ``row.reshape(32, 32).T`` shows the character upright.
 """
+import threads  # noqa: F401,I001  (first: BLAS and OpenMP threads, before numpy loads)
+
 import string
 from pathlib import Path
 
 import numpy as np
 import scipy.io
 
-from util import DATA_DIR, UsageError
+from util import DATA_DIR, UsageError, check_one_hot, check_pixels, short_reason
 
 SPLITS = ('train', 'valid', 'test')
 IMAGE_SIZE = 32
@@ -27,17 +29,21 @@ def load_nist36(split, data_dir=DATA_DIR, dtype=np.float64):
     """Return (x, y) for one split: x (N, 1024) in [0, 1], y (N, 36) one-hot.
 
     Raises UsageError naming the problem and the fix for a missing file, a
-    file that is not a .mat, a missing key, or arrays of the wrong shape.
+    file that is not a .mat, a missing key, arrays of the wrong shape, no
+    images, pixels that are NaN or outside [0, 1], or labels that are not
+    one-hot: each of them would otherwise train to chance without a word.
     """
     if split not in SPLITS:
         raise UsageError(f'unknown NIST36 split {split!r}; choose one of {SPLITS}')
     path = Path(data_dir) / f'nist36_{split}.mat'
     if not path.exists():
         raise UsageError(f'{path} not found; {FETCH_HINT}')
+    if path.is_dir():
+        raise UsageError(f'{path} is a folder, not a .mat file; {FETCH_HINT}')
     try:
         mat = scipy.io.loadmat(path)
-    except Exception as e:  # scipy raises several types for a corrupt file
-        raise UsageError(f'{path} is not a readable .mat file ({e}); {FETCH_HINT}') from None
+    except Exception as e:  # noqa: BLE001 - scipy raises several types for a corrupt file
+        raise UsageError(f'{path} is not a readable .mat file ({short_reason(e)}); {FETCH_HINT}') from None
 
     x_key, y_key = f'{split}_data', f'{split}_labels'
     for key in (x_key, y_key):
@@ -50,6 +56,8 @@ def load_nist36(split, data_dir=DATA_DIR, dtype=np.float64):
         raise UsageError(f'{path}: {x_key} has shape {x.shape}, expected (N, 1024)')
     if y.shape != (x.shape[0], NUM_CLASSES):
         raise UsageError(f'{path}: {y_key} has shape {y.shape}, expected ({x.shape[0]}, 36)')
+    check_pixels(x, f'{path} ({x_key})', FETCH_HINT)
+    check_one_hot(y, f'{path} ({y_key})', FETCH_HINT)
     # loadmat hands back MATLAB's column-major (Fortran-ordered) arrays; a
     # C-ordered copy keeps each example's row contiguous, which makes drawing
     # random batches several times faster.

@@ -1,29 +1,51 @@
 """Write results/REPORT.md from the results the question scripts saved.
 
-    python python/make_report.py [--results DIR]
+    python python/make_report.py [--results DIR] [--update-readme]
 
 Nothing in the report is typed by hand: every number is read from a
 ``metrics.json`` (or the timings of ``scripts/run_all.sh``) and every figure
 is linked from where its script saved it. A question that has not been run
-yet gets a line saying which command makes it. The report's links are
-relative, so the results folder can be moved or zipped as a whole.
+yet gets a line saying which command makes it; a number that is missing
+shows as missing, never as 0. The report's links are relative, so the
+results folder can be moved or zipped as a whole.
+
+REPORT.md is replaced only if this script wrote it and nobody has edited it
+since (its first line holds a checksum of the rest); a REPORT.md of your own
+is never overwritten.
 """
-import argparse
 import datetime
-import json
+import hashlib
 import os
 import platform
 from pathlib import Path
 
-from util import REPO_ROOT, RESULTS_DIR
+from questions import EMNIST_NOTE, MADE_BY, NIST36_NOTE, Q7_1_TITLES
+from util import (REPO_ROOT, RESULTS_DIR, Parser, UsageError, load_json, run_main, save_text, short_reason,
+                  writable)
 
-NIST_NOTE = ('*Data: NIST36 stand-in. The course\'s own .mat files were not available; these are '
-             'real NIST handwriting (Special Database 19, via EMNIST), upper-case letters and digits, '
-             'converted to the course format. Numbers are comparable to, not the same as, the '
-             'original\'s.*')
-EMNIST_NOTE = ('*Data: EMNIST Balanced stand-in: real EMNIST images of the 47 classes, capped at 2400 '
-               'train and 400 test per class (92,551 / 15,414); close to, not the same as, the '
-               'official benchmark.*')
+NIST_NOTE = f'*Data: {NIST36_NOTE}.*'
+EMNIST_DATA_NOTE = f'*Data: {EMNIST_NOTE}.*'
+MISSING = '–'  # a number the results do not hold
+
+
+class Metrics(dict):
+    """A metrics.json object whose missing keys are a UsageError naming the
+    file (an older or damaged file), not a KeyError traceback."""
+
+    def __init__(self, data, path, fix):
+        super().__init__({k: _strict(v, path, fix) for k, v in data.items()})
+        self.path, self.fix = path, fix
+
+    def __missing__(self, key):
+        raise UsageError(f'{self.path} has no {key!r} (an older or damaged file); {self.fix}')
+
+
+def _strict(value, path, fix):
+    if isinstance(value, dict):
+        return Metrics(value, path, fix)
+    if isinstance(value, list):
+        return [_strict(v, path, fix) for v in value]
+    return value
 
 
 class Report:
@@ -34,20 +56,30 @@ class Report:
         self.lines = []
 
     def metrics(self, rel):
+        """The metrics.json of results folder ``rel``; None if not run yet."""
         path = self.root / rel / 'metrics.json'
         if not path.exists():
             return None
-        with open(path) as f:
-            return json.load(f)
+        data = load_json(path, made_by=MADE_BY[rel])
+        if not isinstance(data, dict):
+            raise UsageError(f'{path} holds a {type(data).__name__}, not metrics; '
+                             f'rerun `python python/{MADE_BY[rel]}`')
+        return Metrics(data, path, f'rerun `python python/{MADE_BY[rel]}`')
+
+    def start(self, anchor, title, rel):
+        """A question's heading and its metrics; without metrics (None), a
+        line saying which command makes them."""
+        self.section(anchor, title)
+        m = self.metrics(rel)
+        if m is None:
+            self.add(f'*Not run yet: `python python/{MADE_BY[rel]}` makes this section.*', '')
+        return m
 
     def add(self, *lines):
         self.lines.extend(lines)
 
     def section(self, anchor, title):
         self.add('', f'<a id="{anchor}"></a>', f'## {title}', '')
-
-    def missing(self, command):
-        self.add(f'*Not run yet: `{command}` makes this section.*', '')
 
     def figure(self, rel, caption):
         """Embed a figure if it exists; say so if it does not."""
@@ -67,39 +99,46 @@ class Report:
         return os.path.relpath(path, self.root).replace(os.sep, '/')
 
 
+def num(x, spec, unit=''):
+    """x formatted with ``spec``, or MISSING for a number the results lack."""
+    return MISSING if x is None else f'{x:{spec}}{unit}'
+
+
 def pct(x, digits=1):
-    return '–' if x is None else f'{100 * x:.{digits}f}%'
+    return MISSING if x is None else f'{100 * x:.{digits}f}%'
 
 
 def secs(x):
-    return '–' if x is None else f'{x:.1f} s'
+    return num(x, '.1f', ' s')
+
+
+def count(x):
+    return num(x, ',')
 
 
 # ----------------------------------------------------------------------------
 # One function per question
 # ----------------------------------------------------------------------------
 def q2(r):
-    r.section('q2', 'Q2: a fully connected network from scratch')
-    m = r.metrics('q2')
+    m = r.start('q2', 'Q2: a fully connected network from scratch', 'q2')
     if m is None:
-        return r.missing('python python/run_q2.py')
+        return
     r.add(f'Toy data (4 Gaussian classes, 40 points), 2-25-4 network, {m["epochs"]} epochs, '
-          f'lr {m["lr"]}, batch {m["batch_size"]}, seed {m["seed"]}: loss {m["initial_loss"]:.1f} '
-          f'-> {m["final_loss"]:.1f}, accuracy {pct(m["initial_acc"], 0)} -> {pct(m["final_acc"], 0)}.', '')
+          f'lr {m["lr"]}, batch {m["batch_size"]}, seed {m["seed"]}: loss {num(m["initial_loss"], ".1f")} '
+          f'-> {num(m["final_loss"], ".1f")}, accuracy {pct(m["initial_acc"], 0)} -> {pct(m["final_acc"], 0)}.', '')
     r.add('**Q2.5.1 numerical gradient check** (central differences, every scalar, float64; '
           'error = max |analytic - numeric| / max |gradient| per parameter):', '')
     r.table(['parameter', 'max relative error'],
-            [[k, f'{v:.2e}'] for k, v in m['gradcheck_max_rel_error'].items()])
-    r.add(f'Worst: **{m["gradcheck_worst"]:.2e}** ({"pass" if m["gradcheck_pass"] else "FAIL"}, '
+            [[k, num(v, '.2e')] for k, v in m['gradcheck_max_rel_error'].items()])
+    r.add(f'Worst: **{num(m["gradcheck_worst"], ".2e")}** ({"pass" if m["gradcheck_pass"] else "FAIL"}, '
           'threshold 1e-6).', '')
     r.figure('q2/toy_training.png', 'Q2.4: training loss on the toy data')
 
 
 def q3(r):
-    r.section('q3', 'Q3: training the NIST36 network')
-    m = r.metrics('q3')
+    m = r.start('q3', 'Q3: training the NIST36 network', 'q3')
     if m is None:
-        return r.missing('python python/run_q3.py')
+        return
     r.add(NIST_NOTE, '')
     r.add(f'1024-64-36 sigmoid/softmax network, {m["epochs"]} epochs, batch {m["batch_size"]}, '
           f'{m.get("lr_schedule", "constant")} learning-rate schedule, seed {m["seed"]}; '
@@ -110,7 +149,7 @@ def q3(r):
     for lr, run in sorted(m['per_lr'].items(), key=lambda kv: float(kv[0])):
         rows.append([lr + (' (best)' if float(lr) == m['best_lr'] else ''),
                      pct(run['train_acc']), pct(run['valid_acc']), pct(run['test_acc']),
-                     f'{run["valid_loss"]:.3f}' if run['valid_loss'] is not None else '–'])
+                     num(run['valid_loss'], '.3f')])
     r.table(['learning rate', 'train acc', 'valid acc', 'test acc', 'valid loss (mean)'], rows)
     r.add('### Q3.1.1 / Q3.1.2: curves', '')
     r.figure('q3/accuracy_all.png', 'Accuracy of the three learning rates (solid: train, dashed: valid)')
@@ -132,10 +171,9 @@ def q3(r):
 
 
 def q4(r):
-    r.section('q4', 'Q4: extracting text from images')
-    m = r.metrics('q4')
+    m = r.start('q4', 'Q4: extracting text from images', 'q4')
     if m is None:
-        return r.missing('python python/run_q4.py')
+        return
     emnist = r.metrics('q4_emnist')
     r.add('Character accuracy = 1 - Levenshtein distance / length, on upper-case letters and '
           'digits (spaces and punctuation removed), against the hand transcription in '
@@ -160,11 +198,11 @@ def q4(r):
     truth = {}
     gt_path = REPO_ROOT / 'images' / 'ground_truth.json'
     if gt_path.exists():
-        truth = json.loads(gt_path.read_text())
+        truth = load_json(gt_path)
     for stem, info in m['images'].items():
         r.add(f'### {stem}', '')
         r.figure(f'q4/{stem}_boxes.png', f'findLetters boxes on {stem} ({info["boxes"]} boxes, '
-                 f'{info["findletters_seconds"]:.2f} s)')
+                 f'{num(info.get("findletters_seconds"), ".2f", " s")})')
         r.add('| extracted (MLP) | ground truth |', '|---|---|')
         ours = info['text'].split('\n')
         gt = truth.get(stem, [])
@@ -181,67 +219,60 @@ def q4(r):
 
 
 def q5(r):
-    r.section('q5', 'Q5: image compression with an autoencoder')
-    m = r.metrics('q5')
+    m = r.start('q5', 'Q5: image compression with an autoencoder', 'q5')
     if m is None:
-        return r.missing('python python/run_q5.py')
+        return
     r.add(NIST_NOTE, '')
     r.add(f'Autoencoder {"-".join(map(str, m["architecture"]))} (ReLU hidden, sigmoid output), total '
           f'squared error, momentum {m["momentum"]}, lr {m["lr"]} ({m["lr_schedule"]}), batch '
-          f'{m["batch_size"]}, {m["epochs"]} epochs, seed {m["seed"]}; {m["params"]:,} parameters; '
+          f'{m["batch_size"]}, {m["epochs"]} epochs, seed {m["seed"]}; {count(m["params"])} parameters; '
           f'{secs(m["seconds"])}.', '')
-    r.add(f'**Q5.3.2 average validation PSNR: {m["valid_psnr"]:.2f} dB** '
-          f'(test: {m["test_psnr"]:.2f} dB). Training loss per image: '
-          f'{m["initial_train_loss"]:.1f} after the first epoch -> {m["final_train_loss"]:.1f}.', '')
+    r.add(f'**Q5.3.2 average validation PSNR: {num(m["valid_psnr"], ".2f", " dB")}** '
+          f'(test: {num(m["test_psnr"], ".2f", " dB")}). Training loss per image: '
+          f'{num(m["initial_train_loss"], ".1f")} after the first epoch -> {num(m["final_train_loss"], ".1f")}.', '')
     r.add(f'Gradient check on the autoencoder (relu layers included): worst relative error '
-          f'{m["gradcheck_worst"]:.2e} ({"pass" if m["gradcheck_pass"] else "FAIL"}).', '')
+          f'{num(m["gradcheck_worst"], ".2e")} ({"pass" if m["gradcheck_pass"] else "FAIL"}).', '')
     r.figure('q5/loss.png', 'Q5.2: training loss')
     r.figure('q5/reconstructions.png',
              f'Q5.3.1: validation images of classes {", ".join(m["shown_classes"])} and their reconstructions')
 
 
 def q6(r):
-    r.section('q6', 'Q6: comparing against PCA')
-    m = r.metrics('q6')
+    m = r.start('q6', 'Q6: comparing against PCA', 'q6')
     if m is None:
-        return r.missing('python python/run_q6.py')
+        return
     r.add(NIST_NOTE, '')
     shape = ' x '.join(map(str, m['projection_shape']))
     r.add(f'**Q6.1** The projection matrix is {shape} with rank {m["projection_rank"]} '
           f'(its {m["components"]} components explain {pct(m["explained_variance"])} of the '
           'training variance).', '')
     r.table(['', 'PCA (32 components)', 'autoencoder'],
-            [['valid PSNR', f'{m["pca_valid_psnr"]:.2f} dB', f'{m["ae_valid_psnr"]:.2f} dB'],
-             ['test PSNR', f'{m["pca_test_psnr"]:.2f} dB', f'{m["ae_test_psnr"]:.2f} dB'],
-             ['learned parameters', f'{m["pca_params"]:,}', f'{m["ae_params"]:,}']])
+            [['valid PSNR', num(m['pca_valid_psnr'], '.2f', ' dB'), num(m['ae_valid_psnr'], '.2f', ' dB')],
+             ['test PSNR', num(m['pca_test_psnr'], '.2f', ' dB'), num(m['ae_test_psnr'], '.2f', ' dB')],
+             ['learned parameters', count(m['pca_params']), count(m['ae_params'])]])
     r.add(f'PCA parameters counted: {m["pca_params_counted"]}.', '')
     r.figure('q6/reconstructions_valid.png', 'Q6.2: validation images, PCA and autoencoder reconstructions')
     r.figure('q6/reconstructions_test.png', 'Q6.2 (older edition): test images, PCA and autoencoder')
 
 
-Q7_1_PARTS = [('fc_nist36', 'Q7.1.1 FC network on NIST36'), ('cnn_mnist', 'Q7.1.2 CNN on MNIST'),
-              ('cnn_nist36', 'Q7.1.3 CNN on NIST36'), ('cnn_emnist', 'Q7.1.4 CNN on EMNIST Balanced'),
-              ('cnn_cifar10', 'CNN on CIFAR-10 (later edition)')]
-
-
 def q7_1(r):
     r.section('q7-1', 'Q7.1: PyTorch')
     rows = []
-    for part, title in Q7_1_PARTS:
+    for part, title in Q7_1_TITLES.items():
         m = r.metrics(f'q7_1/{part}')
         if m is None:
-            rows.append([title, '–', '–', '–', '–', 'not run' + (' (CIFAR-10 is not in the offline '
-                                                                 'mirror)' if part == 'cnn_cifar10' else '')])
+            rows.append([title, MISSING, MISSING, MISSING, MISSING, 'not run' + (
+                ' (CIFAR-10 is not in the offline mirror)' if part == 'cnn_cifar10' else '')])
             continue
         rows.append([title, pct(m.get('train_acc')), pct(m.get('valid_acc')), pct(m.get('test_acc')),
-                     f'{m.get("trainable_params", 0):,}', secs(m.get('seconds'))])
+                     count(m.get('trainable_params')), secs(m.get('seconds'))])
     r.table(['part', 'train acc', 'valid acc', 'test acc', 'parameters', 'time'], rows)
-    r.add(NIST_NOTE, '', EMNIST_NOTE, '')
+    r.add(NIST_NOTE, '', EMNIST_DATA_NOTE, '')
     q3m = r.metrics('q3')
     if q3m:
         r.add(f'For comparison, the numpy network of Q3: valid {pct(q3m["valid_acc"])}, '
               f'test {pct(q3m["test_acc"])}.', '')
-    for part, title in Q7_1_PARTS:
+    for part, title in Q7_1_TITLES.items():
         m = r.metrics(f'q7_1/{part}')
         if m is None:
             continue
@@ -263,20 +294,19 @@ def q7_1(r):
 
 
 def q7_2(r):
-    r.section('q7-2', 'Q7.2: fine-tuning SqueezeNet on Oxford Flowers 17')
-    m = r.metrics('q7_2')
+    m = r.start('q7-2', 'Q7.2: fine-tuning SqueezeNet on Oxford Flowers 17', 'q7_2')
     if m is None:
-        return r.missing('python python/run_q7_2.py')
+        return
     r.add(f'Weights used: {m["weights_used"]}. Data: all 1360 Oxford Flowers 17 photos, split 40/20/20 '
           'per class (a seeded split, not the official datasplits.mat).', '')
     rows = [['fine-tuned SqueezeNet (new final layer only)', pct(m.get('finetune_val_acc')),
-             pct(m['finetune_test_acc']), f'{m.get("finetune_trainable_params", 0):,}',
+             pct(m['finetune_test_acc']), count(m.get('finetune_trainable_params')),
              secs(m.get('finetune_seconds'))],
             ['from scratch (3 conv + 2 fc)', pct(m.get('scratch_val_acc')), pct(m['scratch_test_acc']),
-             f'{m.get("scratch_trainable_params", 0):,}', secs(m.get('scratch_seconds'))]]
+             count(m.get('scratch_trainable_params')), secs(m.get('scratch_seconds'))]]
     if 'unfrozen_test_acc' in m:
         rows.append(['fine-tuned SqueezeNet, then every layer unfrozen', pct(m.get('unfrozen_val_acc')),
-                     pct(m['unfrozen_test_acc']), f'{m.get("unfrozen_trainable_params", 0):,}',
+                     pct(m['unfrozen_test_acc']), count(m.get('unfrozen_trainable_params')),
                      secs(m.get('unfrozen_seconds'))])
     r.table(['model', 'val acc', 'test acc', 'trainable parameters', 'training time'], rows)
     r.add(f'Fine-tuning time includes computing the frozen backbone\'s features once '
@@ -285,13 +315,32 @@ def q7_2(r):
         r.figure(f'q7_2/{name}', name[:-4].replace('_', ' '))
 
 
-def timings(r):
-    path = r.root / 'timings.tsv'
-    r.section('timings', 'Timings of the last `make all`')
+def read_timings(root):
+    """[(step, status, seconds)] from the main job's timings.tsv (header
+    first, then one tab-separated line per step); [] when there is none."""
+    path = Path(root) / 'timings.tsv'
     if not path.exists():
+        return []
+    rows = []
+    for n, line in enumerate(path.read_text().splitlines()[1:], start=2):
+        if not line.strip():
+            continue
+        cells = line.split('\t')
+        try:
+            step, status, seconds = cells
+            rows.append((step, status, float(seconds)))
+        except ValueError:
+            raise UsageError(f'{path} line {n} does not read "step<TAB>status<TAB>seconds"; '
+                             'rerun `make all`, or delete the file') from None
+    return rows
+
+
+def timings(r):
+    r.section('timings', 'Timings of the last `make all`')
+    rows = read_timings(r.root)
+    if not rows:
         return r.add('*No timings: run `make all` (scripts/run_all.sh) to record them.*', '')
-    rows = [line.split('\t') for line in path.read_text().splitlines()[1:] if line.strip()]
-    r.table(['step', 'status', 'seconds'], rows)
+    r.table(['step', 'status', 'seconds'], [(step, status, f'{s:.1f}') for step, status, s in rows])
 
 
 def machine():
@@ -304,6 +353,11 @@ def machine():
     return f'{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}'
 
 
+# The sections in order, each with the results folder it reads (for errors)
+SECTIONS = ((q2, 'q2'), (q3, 'q3'), (q4, 'q4'), (q5, 'q5'), (q6, 'q6'), (q7_1, 'q7_1'), (q7_2, 'q7_2'),
+            (timings, 'timings.tsv'))
+
+
 def build(root):
     r = Report(root)
     r.add('# HW5 results report', '',
@@ -314,36 +368,82 @@ def build(root):
           f'Written answers to the theory questions: [docs/theory.md]({r.link(REPO_ROOT / "docs" / "theory.md")}).', '')
     r.add('Contents: [Q2](#q2) · [Q3](#q3) · [Q4](#q4) · [Q5](#q5) · [Q6](#q6) · [Q7.1](#q7-1) · '
           '[Q7.2](#q7-2) · [timings](#timings)', '')
-    for part in (q2, q3, q4, q5, q6, q7_1, q7_2, timings):
-        part(r)
+    for section, rel in SECTIONS:
+        try:
+            section(r)
+        except (TypeError, ValueError, AttributeError, IndexError) as e:  # a value of the wrong kind
+            raise UsageError(f'{Path(root) / rel} holds a value the report cannot show '
+                             f'({short_reason(e)}); rerun that question') from None
     return '\n'.join(r.lines).rstrip() + '\n'
 
 
+# ----------------------------------------------------------------------------
+# REPORT.md is replaced only while it is what this script wrote
+# ----------------------------------------------------------------------------
+SIGNATURE = '<!-- written by python/make_report.py; sha256 of the lines below: {} -->'
+
+
+def sign(text):
+    return SIGNATURE.format(hashlib.sha256(text.encode()).hexdigest()) + '\n' + text
+
+
+def is_untouched_report(text):
+    """True for a REPORT.md this script wrote and nobody edited since: its
+    first line holds the checksum of the rest. (A report from before the
+    checksum was added is recognised by its "Generated by" line.)"""
+    first, _, rest = text.partition('\n')
+    before, after = SIGNATURE.split('{}')
+    if first.startswith(before) and first.endswith(after):
+        return first[len(before):-len(after)] == hashlib.sha256(rest.encode()).hexdigest()
+    return text.startswith('# HW5 results report') and 'Generated by `python/make_report.py`' in text[:600]
+
+
+def write_report(path, text):
+    path = writable(path)
+    if path.is_dir():
+        raise UsageError(f'{path} is a folder; move it away to let the report be written')
+    if path.exists() and not is_untouched_report(path.read_text(errors='replace')):
+        raise UsageError(f'{path} was not written by make_report.py, or was edited since; move it away '
+                         '(nothing of yours is overwritten), or pass --results to report elsewhere')
+    save_text(path, sign(text))
+
+
+# ----------------------------------------------------------------------------
+# The README's results table
+# ----------------------------------------------------------------------------
 def headline_rows(r, times):
     """(question, headline, time) rows for the README's results table; the
-    time is the main job's step (times: {step: '12 s'}) or a part's own."""
-    def get(rel, *keys):
+    time is the main job's step (times: {step: '12 s'}) or a part's own. A
+    question without results reads "not run"."""
+    def when_run(rel, headline):
         m = r.metrics(rel)
-        for k in keys:
-            if m is None or k not in m:
-                return None
-            m = m[k]
-        return m
+        return 'not run' if m is None else headline(m)
 
-    rows = [('Q2 gradient check', f'worst relative error {get("q2", "gradcheck_worst") or 0:.1e}', times.get('q2', '')),
-            ('Q3 NIST36 MLP (numpy)', f'valid {pct(get("q3", "valid_acc"))}, test {pct(get("q3", "test_acc"))}',
+    def char_accuracy(m):
+        return (f'char. accuracy {pct(m.get("mean_char_accuracy"))} '
+                f'(network alone {pct(m.get("mean_char_accuracy_raw"))})')
+
+    rows = [('Q2 gradient check', when_run('q2', lambda m: 'worst relative error '
+                                                           f'{num(m.get("gradcheck_worst"), ".1e")}'),
+             times.get('q2', '')),
+            ('Q3 NIST36 MLP (numpy)', when_run('q3', lambda m: f'valid {pct(m.get("valid_acc"))}, '
+                                                                f'test {pct(m.get("test_acc"))}'),
              times.get('q3', '')),
-            ('Q4 text from photos, Q3 MLP', f'char. accuracy {pct(get("q4", "mean_char_accuracy"))} '
-             f'(network alone {pct(get("q4", "mean_char_accuracy_raw"))})', times.get('q4', '')),
-            ('Q5 autoencoder', f'valid PSNR {get("q5", "valid_psnr") or 0:.2f} dB', times.get('q5', '')),
-            ('Q6 PCA, 32 components', f'valid PSNR {get("q6", "pca_valid_psnr") or 0:.2f} dB', times.get('q6', ''))]
-    for part, title in Q7_1_PARTS[:4]:
-        rows.append((title, f'test {pct(get(f"q7_1/{part}", "test_acc"))}',
-                     secs(get(f'q7_1/{part}', 'seconds'))))
-    rows.append(('Q4 text from photos, EMNIST CNN', f'char. accuracy {pct(get("q4_emnist", "mean_char_accuracy"))} '
-                 f'(network alone {pct(get("q4_emnist", "mean_char_accuracy_raw"))})', times.get('q4-emnist', '')))
+            ('Q4 text from photos, Q3 MLP', when_run('q4', char_accuracy), times.get('q4', '')),
+            ('Q5 autoencoder', when_run('q5', lambda m: f'valid PSNR {num(m.get("valid_psnr"), ".2f", " dB")}'),
+             times.get('q5', '')),
+            ('Q6 PCA, 32 components',
+             when_run('q6', lambda m: f'valid PSNR {num(m.get("pca_valid_psnr"), ".2f", " dB")}'),
+             times.get('q6', ''))]
+    for part, title in list(Q7_1_TITLES.items())[:4]:
+        m = r.metrics(f'q7_1/{part}')
+        rows.append((title, 'not run' if m is None else f'test {pct(m.get("test_acc"))}',
+                     '' if m is None else secs(m.get('seconds'))))
+    rows.append(('Q4 text from photos, EMNIST CNN', when_run('q4_emnist', char_accuracy),
+                 times.get('q4-emnist', '')))
     rows.append(('Q7.2 SqueezeNet fine-tuned / from scratch',
-                 f'test {pct(get("q7_2", "finetune_test_acc"))} / {pct(get("q7_2", "scratch_test_acc"))}',
+                 when_run('q7_2', lambda m: f'test {pct(m.get("finetune_test_acc"))} / '
+                                            f'{pct(m.get("scratch_test_acc"))}'),
                  times.get('q7.2', '')))
     return rows
 
@@ -351,12 +451,8 @@ def headline_rows(r, times):
 def readme_table(root):
     """The README's results table, from the metrics and the last run's timings."""
     r = Report(root)
-    times = {}
-    if (r.root / 'timings.tsv').exists():
-        for line in (r.root / 'timings.tsv').read_text().splitlines()[1:]:
-            step, status, seconds = line.split('\t')
-            times[step] = f'{float(seconds):.0f} s' if status == 'ok' else status
-    q71 = r.metrics('q7_1/cnn_emnist') and times.get('q7.1')
+    steps = read_timings(root)
+    times = {step: f'{seconds:.0f} s' if status == 'ok' else status for step, status, seconds in steps}
     lines = ['## Results', '',
              f'Measured by `make all` on {machine()}, {datetime.date.today()}; written into this '
              'README by `python python/make_report.py --update-readme` from `results/*/metrics.json`. '
@@ -365,46 +461,47 @@ def readme_table(root):
              '| question | result | time |', '|---|---|---|']
     for title, headline, time_cell in headline_rows(r, times):
         lines.append(f'| {title} | {headline} | {time_cell} |')
-    if q71:
+    if r.metrics('q7_1/cnn_emnist') and 'q7.1' in times:
         lines.append(f'| (all Q7.1 parts together) | | {times["q7.1"]} |')
-    total = sum(float(t[:-2]) for t in times.values() if t.endswith(' s'))
-    if times:
+    if steps:
+        total = sum(seconds for _, status, seconds in steps if status == 'ok')
         lines.append(f'| **whole `make all` chain** (without set-up) | | {total / 60:.1f} min |')
     fc, cnn = r.metrics('q7_1/fc_nist36'), r.metrics('q7_1/cnn_nist36')
     if fc and cnn:
         lines += ['', '**NIST36, fully connected vs convolutional (Q7.1.3), PyTorch on the CPU:**', '',
                   '| network | valid acc | test acc | parameters | training time |', '|---|---|---|---|---|']
         for name, m in (('FC 1024-64-36 (sigmoid)', fc), ('CNN (3 conv blocks, augmentation)', cnn)):
-            lines.append(f'| {name} | {pct(m["valid_acc"])} | {pct(m["test_acc"])} | '
-                         f'{m["trainable_params"]:,} | {secs(m["train_seconds"])} |')
+            lines.append(f'| {name} | {pct(m.get("valid_acc"))} | {pct(m.get("test_acc"))} | '
+                         f'{count(m.get("trainable_params"))} | {secs(m.get("train_seconds"))} |')
     return '\n'.join(lines)
 
 
 def update_readme(root, readme=REPO_ROOT / 'README.md'):
+    """Rewrite the README between its results markers, and nothing else."""
     start, end = '<!-- results:start -->', '<!-- results:end -->'
     text = readme.read_text()
     if start not in text or end not in text:
-        raise SystemExit(f'{readme} has no {start} ... {end} markers')
+        raise UsageError(f'{readme} has no {start} ... {end} markers; put them back around the results table')
     before, rest = text.split(start, 1)
     after = rest.split(end, 1)[1]
-    readme.write_text(f'{before}{start}\n{readme_table(root)}\n{end}{after}')
+    table = readme_table(root)
+    readme.write_text(f'{before}{start}\n{table}\n{end}{after}')
     print(f'updated the results table in {readme}')
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(__doc__)
     p.add_argument('--results', type=Path, default=RESULTS_DIR, help='results folder to report on')
     p.add_argument('--update-readme', action='store_true',
                    help="also rewrite the README's results table from these results")
     args = p.parse_args()
     if not args.results.is_dir():
-        raise SystemExit(f'error: {args.results} is not a folder; run the questions first (make all)')
-    out = args.results / 'REPORT.md'
-    out.write_text(build(args.results))
-    print(f'wrote {out}')
+        raise UsageError(f'{args.results} is not a folder; run the questions first (make all), '
+                         'or pass --results')
+    write_report(args.results / 'REPORT.md', build(args.results))
     if args.update_readme:
         update_readme(args.results)
 
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

@@ -13,16 +13,9 @@ Every activation comes with its derivative written as a function of the
 *post-activation* value, which is what the cache holds. That is why
 ``sigmoid_deriv(s) = s * (1 - s)`` takes sigma(x), not x (Q1.4).
 """
-import os
+import threads  # noqa: F401,I001  (first: BLAS and OpenMP threads, before numpy loads)
 
-# The matmuls here are small (a batch is 32 x 1024 x 64). One BLAS thread runs
-# them fastest; with several, OpenBLAS threads spin-wait, and when anything
-# else shares the cores an epoch gets up to 10x slower. The variable only
-# takes effect if set before numpy first loads, which is why the scripts
-# import nn before numpy. Set OPENBLAS_NUM_THREADS yourself to override.
-os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 
 # ----------------------------------------------------------------------------

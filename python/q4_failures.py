@@ -13,14 +13,14 @@
 
 Both images are drawn here with matplotlib, so the script needs no data.
 """
-import argparse
+import threads  # noqa: F401,I001  (first: BLAS and OpenMP threads, before numpy loads)
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
 from q4 import findLetters
-from util import add_output_args, prepare_output_dir, run_main, save_figure
+from util import Parser, add_output_args, prepare_output_dir, run_main, save_figure
 
 WORD = 'HELLO'
 
@@ -78,8 +78,7 @@ def show(image, n_letters, title, path):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(__doc__)
     add_output_args(parser, 'q4')
     args = parser.parse_args()
     out = prepare_output_dir(args.out, args.force)

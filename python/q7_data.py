@@ -9,6 +9,8 @@ they are converted to tensors once and batched with a TensorDataset. That is
 far faster on a CPU than torchvision's per-image PIL transforms, and
 augmentation runs on whole batches (``Augmented``).
 """
+import threads  # noqa: F401,I001  (first: BLAS and OpenMP threads, before torch loads)
+
 import os
 import pickle
 
@@ -19,7 +21,7 @@ import torchvision
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
 
 import data as nist
-from util import UsageError
+from util import UsageError, check_class_indices
 
 
 def _fetch_hint(part):
@@ -45,6 +47,15 @@ def _open(dataset_cls, name, folder, data_dir, download, hint, **kwargs):
             raise UsageError(f'{name} files in {os.path.join(data_dir, folder)} are not readable '
                              f'({e!r}); {hint}') from None
     return out
+
+
+def _checked(splits, classes, name, hint):
+    """The splits, once each has images, as many labels, and labels that
+    name a class (a label past the last class would stop training deep in
+    the loss). Pixels need no check: the files hold bytes, scaled to [0, 1]."""
+    for split, (x, y) in splits.items():
+        check_class_indices(x, y, len(classes), f'the {name} {split} split', hint)
+    return splits
 
 
 def _as_tensors(dataset):
@@ -79,7 +90,8 @@ def nist36_images(data_dir, download=False):
 def mnist(data_dir, download=False):
     """torchvision's MNIST reader on data_dir/MNIST/raw (extracted IDX files)."""
     ds = _open(torchvision.datasets.MNIST, 'MNIST', 'MNIST/raw', data_dir, download, _fetch_hint('mnist'))
-    return {s: _as_tensors(d) for s, d in ds.items()}, [str(c) for c in range(10)]
+    classes = [str(c) for c in range(10)]
+    return _checked({s: _as_tensors(d) for s, d in ds.items()}, classes, 'MNIST', _fetch_hint('mnist')), classes
 
 
 def emnist(data_dir, download=False):
@@ -97,7 +109,8 @@ def emnist(data_dir, download=False):
     for s, d in ds.items():
         x, y = _as_tensors(d)
         splits[s] = x.transpose(2, 3).contiguous(), y
-    return splits, list(ds['train'].classes)
+    classes = list(ds['train'].classes)
+    return _checked(splits, classes, 'EMNIST', _fetch_hint('emnist')), classes
 
 
 class CIFAR10Files(torchvision.datasets.CIFAR10):
@@ -125,7 +138,8 @@ def cifar10(data_dir, download=False):
     ds = _open(CIFAR10Files, 'CIFAR-10', CIFAR10Files.base_folder, data_dir, download, CIFAR_HINT)
     splits = {s: (torch.from_numpy(d.data).permute(0, 3, 1, 2).float().div(255),
                   torch.tensor(d.targets, dtype=torch.long)) for s, d in ds.items()}
-    return splits, list(ds['train'].classes)
+    classes = list(ds['train'].classes)
+    return _checked(splits, classes, 'CIFAR-10', CIFAR_HINT), classes
 
 
 # ----------------------------------------------------------------------------

@@ -7,6 +7,8 @@ decoding and resizing 1360 JPEGs every epoch costs more than the training.
 ImageFolder finds the files and labels; each photo is decoded once, resized to
 a working size and kept as uint8, and augmentation runs on whole batches.
 """
+import threads  # noqa: F401,I001  (first: BLAS and OpenMP threads, before torch loads)
+
 import math
 import socket
 from pathlib import Path
@@ -22,6 +24,7 @@ from torchvision.datasets.folder import default_loader
 from torchvision.models import get_model_weights
 from torchvision.transforms import v2
 
+from torch_common import check_finite_weights, load_tensors
 from util import UsageError, save_figure
 
 SPLITS = ('train', 'val', 'test')
@@ -186,18 +189,9 @@ def torchvision_state_dict(arch, online=_online):
 
 def read_state_dict(path):
     """A state dict saved with torch.save, read without running pickled code."""
-    path = Path(path)
-    if not path.is_file():
-        raise UsageError(f'weights file {path} does not exist; get the mirror weights with '
-                         '`bash scripts/get_data.sh weights`, or pass --weights imagenet or random')
-    try:
-        state = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:  # noqa: BLE001 - torch raises many types for a bad file
-        # torch's own message suggests weights_only=False, which would run
-        # whatever code the file holds; the fix here is the right file.
-        raise UsageError(f'{path} is not a PyTorch state dict of plain tensors ({type(e).__name__}); '
-                         'pass a torchvision SqueezeNet state dict, such as the mirror\'s '
-                         'data/weights/squeezenet1_0-deepcompression-imagenet.pth') from None
+    state = load_tensors(path, 'weights file',
+                         'get the mirror weights with `bash scripts/get_data.sh weights`, or pass '
+                         '--weights imagenet or random')
     if isinstance(state, dict) and 'state_dict' in state:
         raise UsageError(f'{path} is a checkpoint written by a training script (its classifier has '
                          f'{state.get("num_classes", "?")} classes), not ImageNet weights; pass a state dict '
@@ -205,6 +199,7 @@ def read_state_dict(path):
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise UsageError(f'{path} holds a {type(state).__name__}, not a state dict '
                          '(a dict of parameter name -> tensor, as model.state_dict() returns)')
+    check_finite_weights(state, path, 'pass ImageNet weights that trained normally')
     return state
 
 

@@ -9,7 +9,8 @@ import nn  # noqa: I001  (first: it sets the BLAS threads before numpy loads)
 
 import numpy as np
 
-from util import Timer, make_parser, plot_curves, prepare_output_dir, run_main, save_json
+from util import (Timer, check_loss, fit_batch_size, make_parser, plot_curves, prepare_output_dir, run_main,
+                  save_json)
 
 
 def toy_data(rng, per_class=10):
@@ -32,13 +33,12 @@ def gradient_check_report(x, y, params, layers):
 
 
 def main():
-    parser = make_parser(__doc__, 'q2', epochs=500, lr=1e-3, batch_size=5)
+    parser = make_parser(__doc__, 'q2', epochs=500, lr=1e-3, batch_size=5, quick_epochs=20)
     args = parser.parse_args()
-    if args.quick:
-        args.epochs = 20
-    out = prepare_output_dir(args.out, args.force)
     rng = np.random.default_rng(args.seed)
     x, y = toy_data(rng)
+    args.batch_size = fit_batch_size(args.batch_size, len(x), 'batch_size' in args.given)
+    out = prepare_output_dir(args.out, args.force)
     layers = nn.classifier_layers()
 
     print('Q2.1.2 Xavier initialisation of a 2-25-4 network')
@@ -70,6 +70,7 @@ def main():
             nn.train_epoch(x, y, params, layers, nn.softmax_cross_entropy,
                            lambda p: nn.sgd_update(p, args.lr), args.batch_size, rng)
             loss, acc = nn.compute_loss_and_acc(y, nn.network_forward(x, params, layers))
+            check_loss(loss, epoch + 1, args.lr)
             losses.append(loss)
             accs.append(acc)
             if epoch % 100 == 0 or epoch == args.epochs - 1:

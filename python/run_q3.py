@@ -3,8 +3,8 @@
     python python/run_q3.py [--epochs 50] [--lr 1e-2] [--batch-size 32] [--hidden 64] [--seed 0]
 
 Trains three networks from the same initial weights, with learning rates
-lr, 10 lr and lr / 10 (Q3.1.2; lr is the start of a cosine schedule), keeps the one with the best validation
-accuracy, and writes to results/q3/:
+lr, 10 lr and lr / 10 (Q3.1.2; lr is the start of a cosine schedule), keeps
+the one with the best validation accuracy, and writes to results/q3/:
   accuracy_lr*.png, loss_lr*.png   per-epoch curves for each learning rate
   accuracy_all.png, loss_all.png   the three runs overlaid
   weights_layer1.png               first-layer weights at init and trained (Q3.1.3)
@@ -21,8 +21,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from data import CLASS_NAMES, load_all, labels_of, to_image
-from util import (Timer, image_grid, image_grids, make_parser, plot_curves, prepare_output_dir,
-                  run_main, save_figure, save_json, save_params)
+from questions import NIST36_NOTE
+from util import (Timer, at_least, check_loss, fit_batch_size, image_grid, image_grids, make_parser,
+                  plot_history, prepare_output_dir, run_main, save_figure, save_json, save_params)
 
 # Three classes for the second-layer figure: two that look alike and a digit.
 LAYER2_CLASSES = ('O', '0', 'A')
@@ -58,6 +59,7 @@ def train(splits, params, layers, lr, epochs, batch_size, rng, schedule='cosine'
             loss, acc = evaluate(xs, ys, params, layers)
             history[f'{split}_loss'].append(loss)
             history[f'{split}_acc'].append(acc)
+        check_loss(history['train_loss'][-1], epoch, lr)
         print(f'  lr {lr:g} epoch {epoch:3d}/{epochs}  train loss {history["train_loss"][-1]:.3f} '
               f'acc {history["train_acc"][-1]:.3f}  valid loss {history["valid_loss"][-1]:.3f} '
               f'acc {history["valid_acc"][-1]:.3f}', flush=True)
@@ -106,19 +108,17 @@ def layer2_visualisation(params, xv, class_indices):
 
 
 def main():
-    parser = make_parser(__doc__, 'q3', epochs=50, lr=1e-2, batch_size=32)
-    parser.add_argument('--hidden', type=int, default=64, help='hidden units')
+    parser = make_parser(__doc__, 'q3', epochs=50, lr=1e-2, batch_size=32, quick_epochs=2)
+    parser.add_argument('--hidden', type=at_least(1), default=64, help='hidden units')
     parser.add_argument('--schedule', choices=('cosine', 'constant'), default='cosine',
                         help='learning-rate schedule over the epochs (lr is the starting value)')
     args = parser.parse_args()
-    if args.quick:
-        args.epochs = 2
-    out = prepare_output_dir(args.out, args.force)
 
     # float32 halves the matmul cost; the network is too small to need float64.
     splits = load_all(args.data_dir, dtype=np.float32)
-    print('NIST36 (stand-in: real NIST handwriting in the course format): ' +
-          ', '.join(f'{k} {len(v[0])}' for k, v in splits.items()))
+    args.batch_size = fit_batch_size(args.batch_size, len(splits['train'][0]), 'batch_size' in args.given)
+    out = prepare_output_dir(args.out, args.force)
+    print(f'data: {NIST36_NOTE}\n  ' + ', '.join(f'{k} {len(v[0])}' for k, v in splits.items()))
 
     rng = np.random.default_rng(args.seed)
     layers = nn.classifier_layers()
@@ -146,19 +146,12 @@ def main():
     print(f'best lr {best_lr:g}: valid acc {best["valid_acc"]:.4f}, test acc {best["test_acc"]:.4f}')
 
     for lr, run in runs.items():
-        h = run['history']
-        plot_curves({'train': h['train_acc'], 'valid': h['valid_acc']}, out / f'accuracy_lr{lr:g}.png',
-                    f'NIST36 MLP accuracy, lr {lr:g}', 'accuracy')
-        plot_curves({'train': h['train_loss'], 'valid': h['valid_loss']}, out / f'loss_lr{lr:g}.png',
-                    f'NIST36 MLP loss, lr {lr:g}', 'cross-entropy (mean per example)')
+        plot_history({'': run['history']}, out, f'NIST36 MLP, lr {lr:g}', suffix=f'_lr{lr:g}')
     # One colour per learning rate; solid for train, dashed for valid.
-    styles = {f'{split} lr {lr:g}': {'color': f'C{i}', 'linestyle': '-' if split == 'train' else '--'}
+    styles = {f'lr {lr:g}: {split}': {'color': f'C{i}', 'linestyle': '-' if split == 'train' else '--'}
               for i, lr in enumerate(sorted(runs)) for split in ('train', 'valid')}
-    for metric, ylabel in (('acc', 'accuracy'), ('loss', 'cross-entropy (mean per example)')):
-        curves = {f'{split} lr {lr:g}': run['history'][f'{split}_{metric}']
-                  for lr, run in sorted(runs.items()) for split in ('train', 'valid')}
-        plot_curves(curves, out / f'{"accuracy" if metric == "acc" else "loss"}_all.png',
-                    f'NIST36 MLP {ylabel.split(" ")[0]} for three learning rates', ylabel, styles=styles)
+    plot_history({f'lr {lr:g}': run['history'] for lr, run in sorted(runs.items())}, out,
+                 'NIST36 MLP, three learning rates', suffix='_all', styles=styles)
 
     image_grids([('after initialisation', to_image(init['Wlayer1'].T), None),
                  (f'after training (lr {best_lr:g})', to_image(best['params']['Wlayer1'].T), None)],
@@ -186,7 +179,7 @@ def main():
         'train_acc': best['train_acc'], 'seconds': total.seconds,
         'epochs': args.epochs, 'batch_size': args.batch_size, 'hidden': args.hidden, 'seed': args.seed,
         'lr_schedule': args.schedule,
-        'dataset': 'NIST36 stand-in (real NIST handwriting converted to the course format)',
+        'dataset': NIST36_NOTE,
         'per_lr': {f'{lr:g}': {k: v for k, v in run.items() if k not in ('params', 'history')}
                    for lr, run in runs.items()},
         'top_confused_pairs': pairs,

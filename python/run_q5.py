@@ -20,7 +20,9 @@ import numpy as np
 
 import autoencoder as ae
 from data import load_nist36
-from util import Timer, make_parser, plot_curves, prepare_output_dir, run_main, save_json, save_params
+from questions import NIST36_NOTE
+from util import (Timer, check_loss, fit_batch_size, make_parser, plot_curves, prepare_output_dir, run_main,
+                  save_json, save_params)
 
 
 def train(x, params, lr, epochs, batch_size, rng):
@@ -33,18 +35,16 @@ def train(x, params, lr, epochs, batch_size, rng):
         total = nn.train_epoch(x, x, params, layers, nn.squared_error,
                                lambda p: nn.momentum_update(p, step, momentum=0.9), batch_size, rng)
         losses.append(total / len(x))
+        check_loss(losses[-1], epoch + 1, step)
         print(f'  epoch {epoch + 1:3d}/{epochs}  lr {step:.3g}  loss per image {losses[-1]:.2f}', flush=True)
     return losses
 
 
 def main():
-    parser = make_parser(__doc__, 'q5', epochs=100, lr=3e-5, batch_size=36)
+    parser = make_parser(__doc__, 'q5', epochs=100, lr=3e-5, batch_size=36, quick_epochs=2)
     parser.add_argument('--init', choices=('centred', 'xavier'), default='centred',
                         help='initial biases: data-centred, or zero as in the handout')
     args = parser.parse_args()
-    if args.quick:
-        args.epochs = 2
-    out = prepare_output_dir(args.out, args.force)
 
     with Timer() as total:
         # Training in float32 halves the cost of every matmul; PSNRs are
@@ -52,8 +52,10 @@ def main():
         x, _ = load_nist36('train', args.data_dir, dtype=np.float32)
         xv, yv = load_nist36('valid', args.data_dir)
         xt, _ = load_nist36('test', args.data_dir)
-        print(f'NIST36 (stand-in: real NIST handwriting in the course format): '
-              f'train {len(x)}, valid {len(xv)}, test {len(xt)}')
+        shown = ae.shown_indices(yv)  # before any work: the figure needs two images of each class
+        args.batch_size = fit_batch_size(args.batch_size, len(x), 'batch_size' in args.given)
+        out = prepare_output_dir(args.out, args.force)
+        print(f'data: {NIST36_NOTE}\n  train {len(x)}, valid {len(xv)}, test {len(xt)}')
 
         print('Q5 gradient check on a 64-8-8-8-64 autoencoder (same layers, float64)')
         errors = ae.gradient_check(args.seed)
@@ -79,7 +81,6 @@ def main():
         plot_curves({'train': losses}, out / 'loss.png',
                     'Q5.2 autoencoder training loss (NIST36 stand-in)',
                     'squared error per image (sum over 1024 pixels)')
-        shown = ae.shown_indices(yv)
         ae.reconstruction_figure(xv[shown], {'autoencoder': recon_v[shown]}, out / 'reconstructions.png',
                                  f'Q5.3.1 validation images and autoencoder reconstructions '
                                  f'(average PSNR {valid_psnr:.2f} dB)')
@@ -96,7 +97,7 @@ def main():
         'shown_classes': list(ae.SHOWN_CLASSES), 'shown_valid_indices': shown,
         'gradcheck_max_rel_error': errors, 'gradcheck_worst': worst, 'gradcheck_pass': worst < 1e-6,
         'train_seconds': t.seconds, 'seconds': total.seconds,
-        'dataset': 'NIST36 stand-in (real NIST handwriting converted to the course format)',
+        'dataset': NIST36_NOTE,
     })
 
 

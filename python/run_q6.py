@@ -10,15 +10,15 @@ Needs the autoencoder that run_q5.py trains. Writes to results/q6/:
 """
 import nn  # noqa: I001  (first: it sets the BLAS threads before numpy loads)
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 
 import autoencoder as ae
 from data import load_all
-from util import (DATA_DIR, RESULTS_DIR, Timer, UsageError, add_output_args, load_json, load_params,
-                  prepare_output_dir, run_main, save_json)
+from questions import NIST36_NOTE
+from util import (DATA_DIR, RESULTS_DIR, Parser, Timer, UsageError, add_output_args, at_least, load_json,
+                  load_params, prepare_output_dir, run_main, save_json)
 
 
 def pca_fit(x, k):
@@ -58,10 +58,23 @@ def count_pca_params(mu, V_k):
     return int(V_k.size + mu.size)
 
 
+def autoencoder_seed(weights):
+    """The seed run_q5.py trained the autoencoder with, from the metrics.json
+    next to its weights; None (said, not silent) when it cannot be read."""
+    path = Path(weights).parent / 'metrics.json'
+    if not path.exists():
+        return None
+    try:
+        seed = load_json(path).get('seed')
+    except (UsageError, AttributeError) as e:
+        print(f'note: the autoencoder\'s seed is recorded as unknown: {path} is unreadable ({e})')
+        return None
+    return seed
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument('--components', type=int, default=32, help='principal components kept')
+    parser = Parser(__doc__)
+    parser.add_argument('--components', type=at_least(1), default=32, help='principal components kept')
     parser.add_argument('--weights', type=Path, default=RESULTS_DIR / 'q5' / 'weights.pickle',
                         help='the autoencoder trained by run_q5.py')
     parser.add_argument('--data-dir', type=Path, default=DATA_DIR, help='folder holding the datasets')
@@ -69,32 +82,32 @@ def main():
                         help='accepted like the other scripts; PCA has nothing to shorten')
     add_output_args(parser, 'q6')
     args = parser.parse_args()
-    if args.components < 1:
-        raise UsageError(f'--components must be at least 1, got {args.components}')
     params = load_params(args.weights, ae.param_shapes(), made_by='run_q5.py')
-    out = prepare_output_dir(args.out, args.force)
+    ae_seed = autoencoder_seed(args.weights)
 
     with Timer() as total:
         splits = load_all(args.data_dir)
         x = splits['train'][0]
+        # checked before any work: the figures need two images of each shown class
+        shown_rows = {split: ae.shown_indices(splits[split][1]) for split in ('valid', 'test')}
+        print(f'data: {NIST36_NOTE}')
         print(f'Q6 PCA by SVD of the centred training data ({x.shape[0]} x {x.shape[1]}), '
-              f'{args.components} components (NIST36 stand-in)')
+              f'{args.components} components')
         mu, V_k, S = pca_fit(x, args.components)
+        out = prepare_output_dir(args.out, args.force)
         P = projection_matrix(V_k)
         rank = int(np.linalg.matrix_rank(P, hermitian=True))
         explained = float(np.sum(S[:args.components] ** 2) / np.sum(S ** 2))
         print(f'Q6.1 projection matrix P = V_k V_k^T: shape {P.shape}, rank {rank} '
               f'(encoder V_k^T: {V_k.T.shape}); it keeps {100 * explained:.1f}% of the variance')
 
-        psnr, shown_rows = {}, {}
-        for split in ('valid', 'test'):
-            xs, ys = splits[split]
+        psnr = {}
+        for split, shown in shown_rows.items():
+            xs = splits[split][0]
             recon = {'autoencoder': ae.reconstruct(xs, params), 'PCA': pca_reconstruct(xs, mu, V_k)}
             psnr[split] = {method: ae.mean_psnr(xs, r) for method, r in recon.items()}
             print(f'Q6.3 average {split} PSNR: autoencoder {psnr[split]["autoencoder"]:.2f} dB, '
                   f'PCA {psnr[split]["PCA"]:.2f} dB')
-            shown = ae.shown_indices(ys)
-            shown_rows[split] = shown
             name = 'validation' if split == 'valid' else 'test'
             ae.reconstruction_figure(
                 xs[shown], {method: r[shown] for method, r in recon.items()},
@@ -108,8 +121,6 @@ def main():
 
     # PCA has no randomness; the autoencoder's numbers depend on the seed it
     # was trained with, which run_q5.py records next to its weights.
-    q5_metrics = args.weights.parent / 'metrics.json'
-    ae_seed = load_json(q5_metrics).get('seed') if q5_metrics.exists() else None
     save_json(out / 'metrics.json', {
         'projection_shape': list(P.shape), 'projection_rank': rank,
         'encoder_shape': list(V_k.T.shape), 'components': args.components,
@@ -121,7 +132,7 @@ def main():
         'shown_classes': list(ae.SHOWN_CLASSES),
         'shown_valid_indices': shown_rows['valid'], 'shown_test_indices': shown_rows['test'],
         'ae_weights': str(args.weights), 'seed': ae_seed, 'seconds': total.seconds,
-        'dataset': 'NIST36 stand-in (real NIST handwriting converted to the course format)',
+        'dataset': NIST36_NOTE,
     })
 
 

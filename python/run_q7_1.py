@@ -17,7 +17,8 @@ PART:
 Each part writes results/q7_1/<part>/: accuracy.png and loss.png (per-epoch
 curves), samples.png (test images with predictions), metrics.json and
 model.pt; results/q7_1/summary.json collects every part's headline numbers.
---epochs, --lr and --batch-size default to each part's own settings (below).
+--epochs, --lr and --batch-size default to each part's own settings (PARTS,
+in this file).
 """
 import torch_common  # noqa: F401,I001  (first: it sets how torch's threads wait, before torch loads)
 
@@ -29,22 +30,19 @@ import torch
 
 import q7_data
 from q7_models import CNN, FCNet, describe
-from torch_common import (adamw_one_cycle, count_trainable, evaluate, fit, pick_device, plot_history,
+from questions import EMNIST_NOTE, NIST36_NOTE, Q7_1_TITLES
+from torch_common import (adamw_one_cycle, channel_stats, count_trainable, evaluate, fit, pick_device,
                           save_model, seed_everything)
-from util import (RESULTS_DIR, UsageError, image_grid, load_json, make_parser,
+from util import (RESULTS_DIR, UsageError, fit_batch_size, image_grid, load_json, make_parser, plot_history,
                   prepare_output_dir, run_main, save_json)
 
-NIST_NOTE = ('NIST36 stand-in: real NIST handwriting (via EMNIST) converted to the course format; '
-             'numbers are comparable to, not the same as, the course files')
-EMNIST_NOTE = ('EMNIST Balanced stand-in: real EMNIST images of the 47 classes, capped at 2400 train '
-               'and 400 test per class; close to, not the same as, the official benchmark')
 AFFINE = 'random affine per image: rotation +-10 deg, zoom +-10%, shear +-0.15, shift +-10%'
 
 
 @dataclass
 class Part:
-    """One experiment: the data, the network, and its training recipe."""
-    title: str
+    """One experiment: the data, the network, and its training recipe
+    (its title is questions.Q7_1_TITLES[name])."""
     load: object            # (data_dir, download) -> (splits, classes)
     model: object           # (classes, x_train) -> nn.Module
     epochs: int
@@ -55,12 +53,6 @@ class Part:
     augment_note: str = 'none'
     eval_splits: tuple = ('test',)  # evaluated after every epoch (curves)
     notes: dict = field(default_factory=dict)
-
-
-def channel_stats(x):
-    """Per-channel mean and std of the training images, for the model's input scaling."""
-    dims = [0, 2, 3]
-    return x.mean(dims).tolist(), x.std(dims).tolist()
 
 
 def cnn(widths, hidden, dropout=0.3):
@@ -76,22 +68,21 @@ PARTS = {
     # Q3 runs 50 epochs of SGD, lr 1e-2, batch 32, on the loss *summed* over
     # the batch. PyTorch's cross_entropy averages over the batch instead, so
     # the same steps need lr 1e-2 x 32 = 0.32.
-    'fc_nist36': Part('Q7.1.1 FC 1024-64-36 (sigmoid) on NIST36',
-                      q7_data.nist36_rows,
+    'fc_nist36': Part(q7_data.nist36_rows,
                       lambda classes, x: FCNet(x.shape[1], 64, len(classes)),
                       epochs=50, lr=0.32, batch_size=32, optimizer='sgd',
-                      eval_splits=('valid',), notes={'dataset': NIST_NOTE}),
-    'cnn_mnist': Part('Q7.1.2 CNN on MNIST', q7_data.mnist, cnn((16, 32, 64), hidden=0),
+                      eval_splits=('valid',), notes={'dataset': NIST36_NOTE}),
+    'cnn_mnist': Part(q7_data.mnist, cnn((16, 32, 64), hidden=0),
                       epochs=4, lr=3e-3, batch_size=128),
-    'cnn_nist36': Part('Q7.1.3 CNN on NIST36', q7_data.nist36_images,
+    'cnn_nist36': Part(q7_data.nist36_images,
                        cnn((32, 64, 128), hidden=0), epochs=12, lr=3e-3, batch_size=128,
                        augment=q7_data.random_affine, augment_note=AFFINE,
-                       eval_splits=('valid',), notes={'dataset': NIST_NOTE}),
-    'cnn_emnist': Part('Q7.1.4 CNN on EMNIST Balanced', q7_data.emnist,
+                       eval_splits=('valid',), notes={'dataset': NIST36_NOTE}),
+    'cnn_emnist': Part(q7_data.emnist,
                        cnn((32, 64, 128), hidden=0), epochs=5, lr=3e-3, batch_size=128,
                        notes={'dataset': EMNIST_NOTE,
                               'next': 'python python/run_q4.py --classifier emnist'}),
-    'cnn_cifar10': Part('CNN on CIFAR-10', q7_data.cifar10, cnn((64, 128, 256), hidden=256),
+    'cnn_cifar10': Part(q7_data.cifar10, cnn((64, 128, 256), hidden=256),
                         epochs=15, lr=3e-3, batch_size=128, augment=q7_data.random_shift_flip,
                         augment_note='shift up to 4 px and horizontal flip'),
 }
@@ -126,7 +117,13 @@ def numpy_q3_result():
     path = RESULTS_DIR / 'q3' / 'metrics.json'
     if not path.exists():
         return None
-    q3 = load_json(path)
+    try:
+        q3 = load_json(path)
+    except UsageError as e:  # only a comparison: say why it is left out, and go on
+        print(f'note: no comparison with Q3: {e}')
+        return None
+    if not isinstance(q3, dict) or not isinstance(q3.get('per_lr'), dict):
+        return None  # an older or partial file
     best = q3.get('per_lr', {}).get(str(q3.get('best_lr')), {})
     result = {k: best.get(k, q3.get(k)) for k in ('train_acc', 'valid_acc', 'test_acc', 'seconds')}
     if None in result.values():
@@ -147,17 +144,20 @@ def print_comparison(metrics, q3):
 
 def run_part(name, args, device):
     """Load, train, evaluate, plot and save one part; return its metrics."""
-    part = PARTS[name]
-    print(f'\n=== {name}: {part.title} ===')
+    part, title = PARTS[name], Q7_1_TITLES[name]
+    print(f'\n=== {name}: {title} ===')
     start = time.perf_counter()
     seed_everything(args.seed)
     splits, classes = part.load(args.data_dir, args.download)
-    epochs = args.epochs or (1 if args.quick else part.epochs)
-    lr = args.lr or part.lr
-    batch_size = args.batch_size or part.batch_size
+    # A flag given is used as given; the part's own recipe fills the rest
+    # (the parser has already made --epochs 1 under --quick).
+    epochs = args.epochs if args.epochs is not None else part.epochs
+    lr = args.lr if args.lr is not None else part.lr
+    batch_size = args.batch_size if args.batch_size is not None else part.batch_size
     if args.quick:
         splits = {s: q7_data.subsample(x, y, QUICK_TRAIN if s == 'train' else QUICK_TEST, args.seed)
                   for s, (x, y) in splits.items()}
+    batch_size = fit_batch_size(batch_size, len(splits['train'][0]), 'batch_size' in args.given)
     print('data: ' + ', '.join(f'{s} {tuple(x.shape)}' for s, (x, _) in splits.items()))
     out = prepare_output_dir(args.out / name, args.force)
 
@@ -176,14 +176,14 @@ def run_part(name, args, device):
     final = {s: evaluate(model, q7_data.loader(*splits[s], 1000), device) for s in splits}
     for s, (loss, acc) in final.items():
         print(f'final {s:5s} loss {loss:.4f} accuracy {acc:.4f}')
-    plot_history(history, out, part.title)
+    plot_history({'': history}, out, title)
     if x_train.dim() == 4:  # images (the FC network's rows are not shown)
         plot_samples(model, *splits['test'], classes, device, out / 'samples.png',
-                     f'{part.title}: test images, predicted class')
+                     f'{title}: test images, predicted class')
     save_model(out / 'model.pt', model, config=model.config, classes=classes, part=name)
 
     metrics = {
-        'part': name, 'title': part.title,
+        'part': name, 'title': title,
         **{f'{s}_acc': acc for s, (_, acc) in final.items()},
         **{f'{s}_loss': loss for s, (loss, _) in final.items()},
         'epochs': epochs, 'lr': lr, 'batch_size': batch_size, 'seed': args.seed, 'quick': args.quick,
@@ -205,7 +205,15 @@ def run_part(name, args, device):
 def update_summary(out, name, metrics):
     """results/q7_1/summary.json: one entry per part, the numbers the README quotes."""
     path = out / 'summary.json'
-    summary = load_json(path) if path.exists() else {}
+    summary = {}
+    if path.exists():
+        try:
+            summary = load_json(path)
+        except UsageError as e:
+            print(f'note: starting {path} afresh: {e}')
+        if not isinstance(summary, dict):
+            print(f'note: starting {path} afresh: it holds a {type(summary).__name__}, not a dict')
+            summary = {}
     keys = ('train_acc', 'valid_acc', 'test_acc', 'trainable_params', 'epochs', 'seconds',
             'train_seconds', 'seed', 'quick', 'skipped')
     summary[name] = {k: metrics[k] for k in keys if k in metrics}
@@ -213,14 +221,11 @@ def update_summary(out, name, metrics):
 
 
 def main():
-    parser = make_parser(__doc__, 'q7_1', epochs=None, lr=None, batch_size=None)
+    parser = make_parser(__doc__, 'q7_1', epochs=None, lr=None, batch_size=None, quick_epochs=1)
     parser.add_argument('part', choices=[*PARTS, 'all'], help='which experiment to run')
     parser.add_argument('--download', action='store_true',
                         help='let torchvision download MNIST/EMNIST/CIFAR-10 (needs internet)')
     args = parser.parse_args()
-    for flag in ('epochs', 'batch_size'):
-        if getattr(args, flag) is not None and getattr(args, flag) < 1:
-            raise UsageError(f'--{flag.replace("_", "-")} must be at least 1')
     args.out = prepare_output_dir(Path(args.out), args.force)
     device = pick_device()
 

@@ -27,14 +27,14 @@ import torch_common  # noqa: F401,I001  (first: it sets how torch's threads wait
 import time
 
 import torch
-import torch.nn.functional as F
 
 import q7_flowers as flowers
 from q7_data import Augmented, loader
 from q7_models import CNN
-from torch_common import (adamw_one_cycle, count_trainable, fit, pick_device, predict, save_model,
-                          seed_everything)
-from util import Timer, make_parser, plot_curves, prepare_output_dir, run_main, save_json
+from torch_common import (adamw_one_cycle, channel_stats, count_trainable, fit, pick_device, predict,
+                          save_model, scores, seed_everything)
+from util import (Timer, at_least, fit_batch_size, make_parser, plot_history, positive, prepare_output_dir,
+                  run_main, save_json, save_text)
 
 # Working sizes in pixels: photos are stored at `stored` (shorter side, centre
 # square) and SqueezeNet sees the centre `crop`, as in torchvision's ImageNet
@@ -49,30 +49,22 @@ MODELS = {'finetune': 'fine-tuned SqueezeNet (new final layer only)',
 
 
 def parse_args():
-    p = make_parser(__doc__, 'q7_2', epochs=15, lr=3e-3, batch_size=64)
+    p = make_parser(__doc__, 'q7_2', epochs=15, lr=3e-3, batch_size=64, quick_epochs=2)
     p.add_argument('--arch', choices=flowers.ARCHS, default='squeezenet1_1',
                    help='torchvision SqueezeNet version (the handout asks for 1.1)')
     p.add_argument('--weights', default='imagenet',
                    help="'imagenet' (torchvision's, else the mirror's SqueezeNet 1.0 file), "
                         "'random', or the path of a state dict for --arch")
-    p.add_argument('--weight-decay', type=float, default=1e-4, help='AdamW weight decay of the new layer')
-    p.add_argument('--unfreeze-epochs', type=int, default=0,
+    p.add_argument('--weight-decay', type=at_least(0.0, float), default=1e-4,
+                   help='AdamW weight decay of the new layer')
+    p.add_argument('--unfreeze-epochs', type=at_least(0), default=0,
                    help='second stage: epochs training every layer on augmented images')
-    p.add_argument('--unfreeze-lr', type=float, default=1e-4, help='peak learning rate of the second stage')
-    p.add_argument('--scratch-epochs', type=int, default=30, help='epochs of the CNN trained from scratch')
-    p.add_argument('--scratch-lr', type=float, default=3e-3, help='peak learning rate, from scratch')
-    p.add_argument('--scratch-weight-decay', type=float, default=0.05,
+    p.add_argument('--unfreeze-lr', type=positive, default=1e-4, help='peak learning rate of the second stage')
+    p.add_setting('--scratch-epochs', at_least(1), 30, 2, 'epochs of the CNN trained from scratch')
+    p.add_argument('--scratch-lr', type=positive, default=3e-3, help='peak learning rate, from scratch')
+    p.add_argument('--scratch-weight-decay', type=at_least(0.0, float), default=0.05,
                    help='AdamW weight decay, from scratch')
-    args = p.parse_args()
-    if args.quick:
-        args.epochs, args.scratch_epochs = 2, 2
-        args.unfreeze_epochs = min(args.unfreeze_epochs, 1)
-    for name in ('epochs', 'scratch_epochs', 'batch_size'):
-        if getattr(args, name) < 1:
-            p.error(f'--{name.replace("_", "-")} must be at least 1')
-    if args.unfreeze_epochs < 0:
-        p.error('--unfreeze-epochs must be 0 or more')
-    return args
+    return p.parse_args()
 
 
 def train(model, train_loader, val_loader, test_loader, lr, weight_decay, epochs, device):
@@ -82,11 +74,10 @@ def train(model, train_loader, val_loader, test_loader, lr, weight_decay, epochs
     optimizer, scheduler = adamw_one_cycle(model, lr, weight_decay, epochs * len(train_loader))
     history = fit(model, train_loader, {'val': val_loader}, optimizer, epochs, device, scheduler)
     logits, labels = predict(model, test_loader, device)
-    test_acc = (logits.argmax(1) == labels).float().mean().item()
+    test_loss, test_acc = scores(logits, labels)
     print(f'=> val acc {history["val_acc"][-1]:.4f}, test acc {test_acc:.4f}')
     return dict(train_acc=history['train_acc'][-1], val_acc=history['val_acc'][-1], test_acc=test_acc,
-                test_loss=F.cross_entropy(logits, labels).item(),
-                trainable_params=count_trainable(model), history=history, pred=logits.argmax(1))
+                test_loss=test_loss, trainable_params=count_trainable(model), history=history, pred=logits.argmax(1))
 
 
 def finetune_last_layer(model, splits, crop, args, device):
@@ -134,9 +125,9 @@ def train_from_scratch(splits, num_classes, size, stored, args, device):
     on the whole photo at the network's input size."""
     x_train, y_train = splits['train']
     x_train = flowers.resize(x_train, stored)
-    pixels = flowers.to_float(x_train)
+    mean, std = channel_stats(flowers.to_float(x_train))
     model = CNN(num_classes, in_channels=3, image_size=size, widths=(32, 64, 128), hidden=256, dropout=0.5,
-                mean=pixels.mean((0, 2, 3)).tolist(), std=pixels.std((0, 2, 3)).tolist()).to(device)
+                mean=mean, std=std).to(device)
     print(model)
 
     def whole(x, y):
@@ -157,23 +148,11 @@ def comparison_table(results):
     return '\n'.join(lines)
 
 
-def plot_training(results, out):
-    """accuracy.png and loss.png: train and val curves of both models."""
-    for metric, name, ylabel in (('acc', 'accuracy', 'accuracy'),
-                                 ('loss', 'loss', 'cross-entropy (mean per example)')):
-        curves = {f'{label}: {split}': results[k]['history'][f'{split}_{metric}']
-                  for k, label in (('finetune', 'fine-tuned SqueezeNet'), ('scratch', 'from scratch'))
-                  for split in ('train', 'val')}
-        plot_curves(curves, out / f'{name}.png',
-                    f'Q7.2 Flowers 17: {name} (train: running average over the epoch)', ylabel)
-
-
 def main():
     args = parse_args()
     start = time.perf_counter()
     seed_everything(args.seed)
     device = pick_device()
-    out = prepare_output_dir(args.out, args.force)
     sizes = QUICK_SIZES if args.quick else SIZES
 
     # the weights first, so that a bad --weights fails before any work
@@ -184,6 +163,8 @@ def main():
         splits, names = flowers.load_flowers(args.data_dir / 'oxford-flowers17', sizes['stored'])
     print(f'  {", ".join(f"{s} {len(y)}" for s, (_, y) in splits.items())} images, {len(names)} classes '
           f'({t.seconds:.0f}s): {", ".join(names)}')
+    args.batch_size = fit_batch_size(args.batch_size, len(splits['train'][1]), 'batch_size' in args.given)
+    out = prepare_output_dir(args.out, args.force)
     results = {}
     meta = dict(arch=arch, num_classes=len(names), class_names=names, weights_used=weights_used)
 
@@ -216,8 +197,10 @@ def main():
 
     table = comparison_table(results)
     print('\n' + table)
-    (out / 'comparison.md').write_text(f'Weights: {weights_used}\n\n{table}\n')
-    plot_training(results, out)
+    save_text(out / 'comparison.md', f'Weights: {weights_used}\n\n{table}\n')
+    plot_history({'fine-tuned SqueezeNet': results['finetune']['history'],
+                  'from scratch': results['scratch']['history']},
+                 out, 'Q7.2 Flowers 17', note='train: running average over the epoch')
     x_test, y_test = splits['test']
     ft, sc = results['finetune'], results['scratch']
     flowers.plot_predictions(flowers.resize(x_test, 128), y_test,

@@ -1,30 +1,21 @@
 """The PyTorch side shared by Q7.1 and Q7.2: device choice, seeding, one
-train/evaluate loop, and the curves every part plots.
+train/evaluate loop, input statistics, and saving and loading models.
 
 The loop follows PyTorch's examples/mnist: ``train_epoch`` and ``evaluate``
 are short functions, and ``fit`` runs them for a number of epochs while
 recording a history of per-epoch loss and accuracy.
 """
-import os
+import threads  # noqa: F401,I001  (first: BLAS and OpenMP threads, before torch loads)
 
-# PyTorch's CPU threads (OpenMP) spin while they wait for each other. When
-# anything else shares the cores, a waiting thread burns the time slice its
-# partner needs: on a busy 2-core machine two threads trained the Q7.1 CNNs
-# 7 to 20x slower than one (benchmarks/bench_q7_1_cnn.py). With passive
-# waiting they were as fast as one or faster. OpenMP reads this only when
-# torch loads, which is why the scripts import torch_common first; set
-# OMP_WAIT_POLICY yourself to override.
-os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+import random
+import time
+from pathlib import Path
 
-import random  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import numpy as np
+import torch
+import torch.nn.functional as F
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
-from util import UsageError, plot_curves  # noqa: E402
+from util import UsageError, check_loss, writable
 
 
 def pick_device():
@@ -40,6 +31,13 @@ def seed_everything(seed):
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def channel_stats(x):
+    """Per-channel mean and std of training images x (N, C, H, W), as lists:
+    the input scaling a CNN stores with its weights."""
+    dims = (0, 2, 3)
+    return x.mean(dims).tolist(), x.std(dims).tolist()
 
 
 def count_trainable(model):
@@ -89,14 +87,18 @@ def predict(model, loader, device):
     return torch.cat(logits), torch.cat(labels)
 
 
-def evaluate(model, loader, device):
-    """(mean cross-entropy, accuracy) of ``model`` on ``loader``."""
-    logits, labels = predict(model, loader, device)
+def scores(logits, labels):
+    """(mean cross-entropy, accuracy) of logits against class labels."""
     if len(labels) == 0:
         raise UsageError('cannot evaluate on an empty dataset')
     loss = F.cross_entropy(logits, labels).item()
     acc = (logits.argmax(1) == labels).float().mean().item()
     return loss, acc
+
+
+def evaluate(model, loader, device):
+    """(mean cross-entropy, accuracy) of ``model`` on ``loader``."""
+    return scores(*predict(model, loader, device))
 
 
 def fit(model, train_loader, eval_loaders, optimizer, epochs, device, scheduler=None):
@@ -114,6 +116,7 @@ def fit(model, train_loader, eval_loaders, optimizer, epochs, device, scheduler=
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
         loss, acc = train_epoch(model, train_loader, optimizer, device, scheduler)
+        check_loss(loss, epoch)
         history['train_loss'].append(loss)
         history['train_acc'].append(acc)
         line = f'epoch {epoch:3d}/{epochs}  train loss {loss:.4f} acc {acc:.4f}'
@@ -127,30 +130,44 @@ def fit(model, train_loader, eval_loaders, optimizer, epochs, device, scheduler=
     return history
 
 
-def plot_history(history, out_dir, title):
-    """accuracy.png and loss.png: every recorded split against the epoch."""
-    for metric, ylabel in (('acc', 'accuracy'), ('loss', 'cross-entropy (mean per example)')):
-        curves = {k[:-len(metric) - 1]: v for k, v in history.items()
-                  if k.endswith('_' + metric) and isinstance(v, list)}
-        plot_curves(curves, out_dir / f'{"accuracy" if metric == "acc" else "loss"}.png',
-                    f'{title}: {ylabel.split(" ")[0]}', ylabel)
-
-
 def save_model(path, model, **meta):
     """Save the state dict together with what is needed to rebuild the model."""
-    torch.save({'state_dict': model.state_dict(), **meta}, path)
+    torch.save({'state_dict': model.state_dict(), **meta}, writable(path))
     print(f'wrote {path}')
+
+
+def load_tensors(path, what, fix):
+    """torch.load a file of plain tensors (weights_only: no pickled code
+    runs), with one-line errors. what: 'model file', ...; fix: how to get a
+    good one."""
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(f'{what} {path} does not exist; {fix}')
+    if path.is_dir():
+        raise UsageError(f'{what} {path} is a folder; pass the file itself')
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:  # noqa: BLE001 - torch raises many types for a bad file
+        # Only the type: torch's own message runs over many lines and
+        # suggests weights_only=False, which would run whatever code the
+        # file holds; the fix here is the right file.
+        raise UsageError(f'{path} is not a PyTorch file of plain tensors ({type(e).__name__}); '
+                         f'{fix}') from None
+
+
+def check_finite_weights(state, path, fix):
+    """Refuse the weights of a diverged run (NaN), which would give one
+    class for every input instead of an error."""
+    bad = [k for k, v in state.items() if torch.is_tensor(v) and not torch.isfinite(v).all()]
+    if bad:
+        raise UsageError(f'{path}: {bad[0]} holds NaN or infinite values (a diverged training run?); {fix}')
 
 
 def load_checkpoint(path, made_by):
     """Read a checkpoint written by ``save_model``, with clear errors."""
-    path = Path(path)
-    if not path.exists():
-        raise UsageError(f'model file {path} does not exist; run `python python/{made_by}` first')
-    try:
-        ckpt = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:
-        raise UsageError(f'{path} is not a readable PyTorch checkpoint ({e})') from None
-    if not isinstance(ckpt, dict) or 'state_dict' not in ckpt:
-        raise UsageError(f'{path} is not a checkpoint written by {made_by}')
+    fix = f'run `python python/{made_by}` to make it'
+    ckpt = load_tensors(path, 'model file', fix)
+    if not isinstance(ckpt, dict) or not isinstance(ckpt.get('state_dict'), dict):
+        raise UsageError(f'{path} is not a checkpoint written by {made_by}; {fix}')
+    check_finite_weights(ckpt['state_dict'], path, fix)
     return ckpt

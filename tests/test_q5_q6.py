@@ -12,6 +12,7 @@ import pytest
 import autoencoder as ae
 import nn
 from conftest import ROOT, run_script
+from util import UsageError
 from run_q6 import count_pca_params, pca_fit, pca_reconstruct, projection_matrix
 
 
@@ -69,7 +70,7 @@ def test_shown_indices_pick_the_first_two_of_each_class():
     y = np.eye(36)[labels]
     idx = ae.shown_indices(y)
     np.testing.assert_array_equal(idx, [0, 2, 1, 6, 3, 8, 4, 9, 5, 10])
-    with pytest.raises(ValueError, match="class 'A'"):
+    with pytest.raises(UsageError, match="3 of class 'A'"):
         ae.shown_indices(y, per_class=4)
 
 

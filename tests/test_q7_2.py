@@ -90,7 +90,7 @@ def test_missing_or_corrupt_weights_are_usage_errors(tmp_path):
         flowers.pretrained_squeezenet('squeezenet1_1', str(tmp_path / 'none.pth'), tmp_path)
     bad = tmp_path / 'bad.pth'
     bad.write_bytes(b'not a checkpoint')
-    with pytest.raises(UsageError, match='not a PyTorch state dict'):
+    with pytest.raises(UsageError, match='not a PyTorch file'):
         flowers.pretrained_squeezenet('squeezenet1_1', str(bad), tmp_path)
 
 

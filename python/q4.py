@@ -44,6 +44,48 @@ TOO_WIDE = 4.0           # ... or wider than TOO_WIDE h
 STACK_GAP = 0.6          # merge parts stacked with a vertical gap < STACK_GAP h ...
 MERGED_HEIGHT = 1.5      # ... into a box no taller than MERGED_HEIGHT h
 SPACE_FACTOR = 0.3       # a space: gap > median gap + SPACE_FACTOR h (see space_after)
+RULE_LENGTH = 3.0        # a straight run of ink longer than RULE_LENGTH h is a ruled line
+RULE_INK_RATIO = 1.6     # ... unless a pixel on it is this much darker than the rule
+FAINT_RATIO = 0.35       # drop components whose peak darkness is < FAINT_RATIO of the letters'
+MAX_SKEW = 20.0          # text lines are tilted by at most this many degrees
+
+
+# ----------------------------------------------------------------------------
+# 0: an image file -> the array a photo viewer shows
+# ----------------------------------------------------------------------------
+# Pillow modes -> the mode we convert to: what findLetters reads (gray, RGB,
+# RGBA), keeping transparency where the file has it.
+READ_AS = {'1': 'L', 'L': 'L', 'LA': 'RGBA', 'La': 'RGBA', 'P': 'RGB', 'PA': 'RGBA',
+           'RGB': 'RGB', 'RGBA': 'RGBA', 'RGBa': 'RGBA', 'RGBX': 'RGB', 'CMYK': 'RGB',
+           'YCbCr': 'RGB', 'LAB': 'RGB', 'HSV': 'RGB'}
+
+
+def load_image(source):
+    """Read an image file the way a photo viewer shows it.
+
+    source: a path or the file's bytes. Phones store a portrait photo
+    sideways with an EXIF orientation tag; the pixels are turned upright
+    here (ImageOps.exif_transpose). Every pixel format becomes one
+    findLetters reads: gray or 16-bit gray stays gray (uint8 or uint16),
+    gray+alpha and palettes with transparency become RGBA, CMYK, YCbCr and
+    palettes become RGB. Multi-page files give their first page.
+    Raises ValueError naming the problem for a file that is not an image.
+    """
+    import io
+    from PIL import Image, ImageOps, UnidentifiedImageError
+    try:
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as img:
+            img = ImageOps.exif_transpose(img)
+            if img.mode in ('I;16', 'I;16B', 'I;16L', 'I;16N'):
+                return np.asarray(img, dtype=np.uint16)
+            if img.mode in ('I', 'F'):           # 32-bit gray: scale to its own range
+                a = np.asarray(img, dtype=np.float64)
+                return ((a - a.min()) / max(np.ptp(a), 1e-12)).astype(np.float32)
+            if img.mode == 'P' and 'transparency' in img.info:
+                img = img.convert('RGBA')
+            return np.asarray(img.convert(READ_AS.get(img.mode, 'RGB')))
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
+        raise ValueError(f'not a readable image ({e})') from None
 
 
 # ----------------------------------------------------------------------------
@@ -216,18 +258,139 @@ def filter_boxes(boxes, char_h):
 
 def ink_at_work_scale(image):
     """Steps 1-4 and a closing: checked image -> (ink mask at the working
-    resolution, the block size factor it was reduced by)."""
+    resolution, its darkness image, the block size factor it was reduced by)."""
     factor = work_factor(image.shape)
-    mask = ink_mask(ink_darkness(to_gray(downscale(image, factor))))
+    dark = ink_darkness(to_gray(downscale(image, factor)))
+    mask = ink_mask(dark)
     # A closing with a 3x3 square bridges one-pixel gaps in thin pen strokes.
-    return ndi.binary_closing(mask, np.ones((3, 3), bool), border_value=0), factor
+    return ndi.binary_closing(mask, np.ones((3, 3), bool), border_value=0), dark, factor
 
 
-def character_boxes(mask):
+# ----------------------------------------------------------------------------
+# Tilted pages: the angle of the text lines
+# ----------------------------------------------------------------------------
+def estimate_skew(boxes, max_angle=MAX_SKEW, step=0.5):
+    """The angle (degrees) of the text lines: y grows by tan(angle) per
+    pixel of x along a line (image axes, y down).
+
+    The box centres are projected across the lines at each candidate angle;
+    at the right angle the centres of one line fall into one narrow bin, so
+    the histogram is most peaked (largest sum of squared counts: a
+    projection profile). Bins are a third of the median letter height. The
+    smallest angle within 2% of the best score wins, so a page whose lines
+    are too short to say stays at 0.
+    """
+    boxes = np.asarray(boxes, float).reshape(-1, 4)
+    if len(boxes) < 3:
+        return 0.0
+    yc, xc = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+    bin_size = max(np.median(boxes[:, 2] - boxes[:, 0]) / 3, 1.0)
+    angles = np.arange(-max_angle, max_angle + step / 2, step)
+    scores = []
+    for a in np.deg2rad(angles):
+        across = yc * np.cos(a) - xc * np.sin(a)
+        counts = np.bincount(((across - across.min()) / bin_size).astype(int))
+        # half-bin offsets too, so a line split by a bin edge is not penalised
+        counts2 = np.bincount(((across - across.min()) / bin_size + 0.5).astype(int))
+        scores.append(max((counts ** 2).sum(), (counts2 ** 2).sum()))
+    scores = np.array(scores, float)
+    good = np.flatnonzero(scores >= 0.98 * scores.max())
+    return float(angles[good[np.argmin(np.abs(angles[good]))]])
+
+
+# ----------------------------------------------------------------------------
+# Ruled and squared paper: removing long straight lines
+# ----------------------------------------------------------------------------
+def shear_columns(a, angle, inverse=False):
+    """Shift column x of a 2-D array up by round(x tan(angle)) (down with
+    inverse), so lines at ``angle`` become horizontal rows. Rows that move
+    past the edge are padded with zeros."""
+    shift = np.round(np.arange(a.shape[1]) * np.tan(np.deg2rad(angle))).astype(int)
+    shift = -shift if inverse else shift
+    pad = int(np.abs(shift).max()) if len(shift) else 0
+    padded = np.pad(a, ((pad, pad), (0, 0)))
+    rows = np.arange(a.shape[0])[:, None] + pad + shift[None, :]
+    return np.take_along_axis(padded, rows, axis=0)
+
+
+def long_runs(mask, length):
+    """Binary opening of mask with a horizontal line of ``length`` pixels:
+    the pixels that belong to a horizontal run at least that long. Both
+    the erosion and the dilation are running means, O(size) for any length."""
+    m = mask.astype(np.float32)
+    core = ndi.uniform_filter1d(m, length, axis=1, mode='constant') > 1 - 0.5 / length
+    return ndi.uniform_filter1d(core.astype(np.float32), length, axis=1, mode='constant') > 0.5 / length
+
+
+def straight_lines(mask, angle, length):
+    """Pixels of mask on straight lines at least ``length`` long, parallel or
+    perpendicular to text lines at ``angle`` degrees: (along, across) masks."""
+    along = shear_columns(long_runs(shear_columns(mask, angle), length), angle, inverse=True)
+    across = shear_columns(long_runs(shear_columns(mask.T, -angle), length), -angle, inverse=True).T
+    return along, across
+
+
+def remove_rules(mask, dark, angle, char_h):
+    """Take ruled and margin lines (and a squared grid) out of the ink mask
+    without eating the strokes that touch or cross them.
+
+    A rule is a run of ink longer than RULE_LENGTH letter heights, parallel
+    or perpendicular to the text. Its pixels are removed, except where
+    (a) a stroke crosses it: there is ink on both sides of it within a
+    rule's width, or (b) the pixel is clearly darker than the rule itself
+    (pen on a printed rule). Returns the cleaned mask.
+    """
+    length = max(int(RULE_LENGTH * char_h), 15)
+    along, across = straight_lines(mask, angle, length)
+    rules = along | across
+    if not rules.any():
+        return mask
+    ink = mask & ~rules
+    keep = dark > RULE_INK_RATIO * np.median(dark[rules])
+    width = 4                                           # a rule is at most this wide here
+    for lines, axis in ((along, 0), (across, 1)):
+        if not lines.any():
+            continue
+        before = np.zeros_like(ink)
+        after = np.zeros_like(ink)
+        for d in range(1, width + 1):
+            before |= np.roll(ink, d, axis=axis)
+            after |= np.roll(ink, -d, axis=axis)
+        keep |= lines & before & after
+    return ink | (rules & keep)
+
+
+# ----------------------------------------------------------------------------
+# 5-6: ink mask -> character boxes
+# ----------------------------------------------------------------------------
+def drop_faint(boxes, labels_max, char_h):
+    """Keep components whose peak darkness is at least FAINT_RATIO of the
+    typical character's: the ghosts of erased writing and paper texture
+    are much fainter than what was written last. labels_max (K,) is each
+    box's peak darkness."""
+    if len(boxes) == 0:
+        return boxes
+    sides = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    letters = labels_max[sides >= 0.5 * char_h]
+    if len(letters) == 0:
+        return boxes
+    return boxes[labels_max >= FAINT_RATIO * np.median(letters)]
+
+
+def character_boxes(mask, dark=None):
     """Steps 5-6: ink mask -> (N, 4) character boxes in the mask's pixels.
-    The median height is measured again once lines and page edges are gone."""
-    boxes = label_boxes(mask)
-    boxes = filter_boxes(boxes, median_height(boxes))
+    The median height is measured again once lines and page edges are gone.
+    With dark (the darkness image), components much fainter than the
+    letters are dropped too."""
+    labels = measure.label(mask, connectivity=2)
+    props = measure.regionprops(labels, intensity_image=dark)
+    boxes = np.array([r.bbox for r in props], dtype=int).reshape(-1, 4)
+    char_h = median_height(boxes)
+    if dark is not None and len(props):
+        peak = np.array([r.intensity_max for r in props], float)
+        big = filter_boxes(boxes, char_h)
+        boxes = drop_faint(boxes, peak, median_height(big))
+    boxes = filter_boxes(boxes, char_h)
     char_h = median_height(boxes)
     boxes = merge_stacked(boxes, char_h)
     return boxes[np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) >= SPECK * char_h]
@@ -245,26 +408,33 @@ def findLetters(image):
     Raises ValueError for an array that is not an image or is under 16x16.
     """
     image = check_image(image)
-    mask, factor = ink_at_work_scale(image)
-    boxes = character_boxes(mask)
+    mask, dark, factor = ink_at_work_scale(image)
+    # A first look at the components gives the letter height and the angle
+    # of the lines, which say how long a ruled line is and which way it runs.
+    first = filter_boxes(label_boxes(mask), median_height(label_boxes(mask)))
+    mask = remove_rules(mask, dark, estimate_skew(first), median_height(first))
+    boxes = character_boxes(mask, dark)
     bboxes = np.minimum(boxes * factor, np.array(image.shape[:2] * 2))
     return bboxes, upscale_mask(mask, factor, image.shape[:2])
 
 
 # ----------------------------------------------------------------------------
-# Q4.4: a box -> a 32x32 image in the NIST36 look
+# Q4.4: a box -> a 32x32 image in the training data's look
 # ----------------------------------------------------------------------------
-# Measured on the NIST36 training images (ink = pixels below 0.5): the larger
-# side of a character spans a median of 26 of the 32 pixels, its box is
-# centred, and strokes are 3.7 pixels wide by ink area / skeleton length.
-# The drawing below is set so that the same measurements of our crops of the
-# sample photos give the same medians (26 and 3.7, mean pixel 0.81 vs 0.82):
-# the soft rounded stroke ends lose half a pixel at the 0.5 threshold, hence
-# a 27-pixel drawing, and area / skeleton length also counts stroke ends and
-# crossings, hence a 3.25-pixel pen for a measured 3.7.
+# NIST36 (like EMNIST, which it was made from) frames each character by its
+# bounding box: measured on the NIST36 training images (ink = pixels below
+# 0.5), the larger side of the box spans a median of 26 of the 32 pixels,
+# the box is centred, and strokes are 2.3 to 6.0 pixels wide (5th and 95th
+# percentiles of ink area / skeleton length, median 3.7) with soft edges.
+# ``character_crop`` does the same to a photo's character: the ink's own
+# gray levels, lighting divided out, deskewed, framed by its box. Only a
+# stroke width outside the training data's range (a fine pen on a large
+# photo, a fat marker) is redrawn, by ``prepare_crop``.
 CROP_SIZE = 32
-CHAR_SIDE = 27.0         # skeleton + pen, larger side
-PEN_WIDTH = 3.25         # drawn stroke width
+BOX_SIDE = 26.0          # larger side of the ink box in the crop (NIST36 median)
+STROKE_RANGE = (2.3, 6.0)  # stroke widths NIST36 has (5th-95th percentile), pixels
+CHAR_SIDE = 27.0         # redrawn characters: skeleton + pen, larger side
+PEN_WIDTH = 3.25         # ... drawn stroke width (measures as NIST's median 3.7)
 SUPERSAMPLE = 4          # draw at 4x, then average down: anti-aliased edges
 EDGE_BLUR = 0.5          # Gaussian sigma (pixels at 32x32) for NIST's soft edges
 
@@ -285,6 +455,86 @@ def character_mask(bw, box):
         inside[i] = (ys.start + Y1 >= y1 and ys.stop + Y1 <= y2
                      and xs.start + X1 >= x1 and xs.stop + X1 <= x2)
     return inside[labels][y1 - Y1:y2 - Y1, x1 - X1:x2 - X1]
+
+
+def character_darkness(image, bw, box):
+    """One character's ink as darkness in [0, 1] (1 = its darkest ink), with
+    the paper at 0 and everything that is not this character removed.
+
+    The patch around the box is read in gray at full resolution. The paper's
+    brightness is estimated locally (a max filter wider than a stroke, then
+    a mean), as in ``ink_darkness``, so a shadow edge or a gradient does not
+    matter; darkness = 1 - gray / paper. Only ink within a few pixels of the
+    character's own mask (``character_mask``) is kept, which removes the
+    neighbours and the specks, and the contrast is stretched so that faint
+    pencil and black marker look the same. Returns (darkness, mask), both
+    (h + 2m, w + 2m) with m a margin of a quarter of the box.
+    """
+    y1, x1, y2, x2 = box
+    size = max(y2 - y1, x2 - x1)
+    m = size // 4 + 2
+    H, W = bw.shape
+    Y1, X1, Y2, X2 = max(y1 - m, 0), max(x1 - m, 0), min(y2 + m, H), min(x2 + m, W)
+    gray = to_gray(image[Y1:Y2, X1:X2])
+    k = max(3, int(0.4 * size) | 1)
+    paper = ndi.uniform_filter(ndi.maximum_filter(gray, k, mode='nearest'), k, mode='nearest')
+    dark = np.clip(1.0 - gray / np.maximum(paper, 1e-3), 0.0, 1.0)
+    own = np.zeros(gray.shape, bool)
+    own[y1 - Y1:y2 - Y1, x1 - X1:x2 - X1] = character_mask(bw, box)
+    if not own.any():
+        return np.zeros_like(dark), own
+    near = ndi.distance_transform_edt(~own) <= max(2.0, 0.06 * size)
+    dark *= near
+    level = np.percentile(dark[own], 90)
+    return np.clip(dark / max(level, 1e-3), 0.0, 1.0), own
+
+
+def frame(dark, angle=0.0, side=BOX_SIDE, size=CROP_SIZE, level=0.5):
+    """Resample a darkness image the way NIST36 frames a character: rotated
+    by -angle (deskewed), its ink box (pixels above level) scaled so the
+    larger side spans ``side`` pixels, centred in a size x size square.
+
+    Each output pixel is mapped back into dark (bilinear); when shrinking,
+    dark is blurred first so the result is anti-aliased.
+    """
+    ys, xs = np.nonzero(dark > level)
+    if len(ys) == 0:
+        return np.zeros((size, size), np.float32)
+    t = np.deg2rad(angle)
+    c, s = np.cos(t), np.sin(t)
+    # pixel k covers [k, k+1): use the pixels' corners for the box
+    ys, xs = ys + 0.5, xs + 0.5
+    u, v = ys * c - xs * s, xs * c + ys * s              # deskewed (row, column)
+    half = 0.5 * (abs(c) + abs(s))
+    u1, u2, v1, v2 = u.min() - half, u.max() + half, v.min() - half, v.max() + half
+    scale = side / max(u2 - u1, v2 - v1)
+    if scale < 1:
+        dark = ndi.gaussian_filter(dark, 0.5 / scale)
+    o = (np.arange(size) + 0.5 - size / 2) / scale
+    uu, vv = np.meshgrid((u1 + u2) / 2 + o, (v1 + v2) / 2 + o, indexing='ij')
+    y, x = uu * c + vv * s, vv * c - uu * s
+    out = ndi.map_coordinates(dark, [y - 0.5, x - 0.5], order=1, cval=0.0)
+    return (out / max(out.max(), 1e-6)).astype(np.float32)
+
+
+def stroke_width(mask):
+    """Mean stroke width of a bool mask: ink area / skeleton length."""
+    return mask.sum() / max(morphology.skeletonize(mask).sum(), 1)
+
+
+def character_crop(image, bw, box, angle=0.0):
+    """A photo's character -> (32, 32) float, ink 0 on 1, in the NIST36 look:
+    its own gray levels (``character_darkness``), deskewed and framed
+    (``frame``). A character whose strokes are thinner or thicker than
+    NIST36's range is redrawn with NIST's pen instead (``prepare_crop``)."""
+    dark, _ = character_darkness(image, bw, box)
+    big = frame(dark, angle, BOX_SIDE * SUPERSAMPLE, CROP_SIZE * SUPERSAMPLE) > 0.5
+    if not big.any():
+        return np.ones((CROP_SIZE, CROP_SIZE), np.float32)
+    lo, hi = STROKE_RANGE
+    if not lo <= stroke_width(big) / SUPERSAMPLE <= hi:
+        return prepare_crop(big)
+    return 1.0 - frame(dark, angle)
 
 
 def bounding_crop(mask):
@@ -336,28 +586,31 @@ def prepare_crop(mask):
 # ----------------------------------------------------------------------------
 # Q4.4: reading order and spaces
 # ----------------------------------------------------------------------------
-def group_lines(boxes):
+def group_lines(boxes, angle=None):
     """Group boxes into text lines, top to bottom, each sorted left to right.
 
-    boxes (N, 4) of [y1, x1, y2, x2]. Each box is shrunk to its middle half
-    vertically; boxes whose middle halves overlap, directly or through a
-    chain of others, are on one line. The middle half ignores what sticks
+    boxes (N, 4) of [y1, x1, y2, x2]; angle: the lines' tilt in degrees
+    (``estimate_skew``; None estimates it). Positions are measured across
+    and along the tilted lines. Each box is shrunk to its middle half
+    across the line; boxes whose middle halves overlap, directly or through
+    a chain of others, are on one line. The middle half ignores what sticks
     out of a line (a descender, a raised digit) and tolerates letters that
     wander up and down, while lines, which are separated by more than half a
     letter height, stay apart. Returns a list of index arrays.
     """
     boxes = np.asarray(boxes).reshape(-1, 4)
-    centre = (boxes[:, 0] + boxes[:, 2]) / 2
+    t = np.deg2rad(estimate_skew(boxes) if angle is None else angle)
+    yc, xc = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+    across, along = yc * np.cos(t) - xc * np.sin(t), xc * np.cos(t) + yc * np.sin(t)
     quarter = (boxes[:, 2] - boxes[:, 0]) / 4
-    top, bottom = centre - quarter, centre + quarter
+    top, bottom = across - quarter, across + quarter
     lines, line_bottom = [], -np.inf
     for i in np.argsort(top, kind='stable'):
         if top[i] > line_bottom:       # a gap in the union of middle halves
             lines.append([])
         lines[-1].append(i)
         line_bottom = max(line_bottom, bottom[i]) if top[i] <= line_bottom else bottom[i]
-    return [np.array(sorted(line, key=lambda i: (boxes[i, 1] + boxes[i, 3]) / 2), dtype=int)
-            for line in lines]
+    return [np.array(sorted(line, key=lambda i: along[i]), dtype=int) for line in lines]
 
 
 def space_after(line_boxes, factor=SPACE_FACTOR):
@@ -413,6 +666,33 @@ def line_text(chars, line_boxes, word_rule=True):
 # ----------------------------------------------------------------------------
 # Scoring the extracted text
 # ----------------------------------------------------------------------------
+def box_iou(a, b):
+    """Intersection over union of every box in a (N, 4) with every box in
+    b (M, 4), boxes [y1, x1, y2, x2] with y2, x2 exclusive -> (N, M)."""
+    a = np.asarray(a, float).reshape(-1, 1, 4)
+    b = np.asarray(b, float).reshape(1, -1, 4)
+    dy = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
+    dx = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
+    area = lambda r: (r[..., 2] - r[..., 0]) * (r[..., 3] - r[..., 1])  # noqa: E731
+    inter = dy * dx
+    return inter / np.maximum(area(a) + area(b) - inter, 1e-9)
+
+
+def match_boxes(found, truth, min_iou=0.5):
+    """Pair found boxes with true boxes, one to one, best IoU first.
+    Returns [(found index, truth index)] for pairs with IoU >= min_iou."""
+    iou = box_iou(found, truth)
+    pairs, used_f, used_t = [], set(), set()
+    for f, t in zip(*np.unravel_index(np.argsort(-iou, axis=None, kind='stable'), iou.shape)):
+        if iou[f, t] < min_iou:
+            break
+        if f not in used_f and t not in used_t:
+            pairs.append((int(f), int(t)))
+            used_f.add(f)
+            used_t.add(t)
+    return pairs
+
+
 def normalise_text(text):
     """Upper-case letters and digits only: what the network can output."""
     return ''.join(c for c in text.upper() if c.isascii() and c.isalnum())
@@ -443,25 +723,34 @@ def char_accuracy(predicted, truth):
 # ----------------------------------------------------------------------------
 # The whole reader: image -> text, for any classifier
 # ----------------------------------------------------------------------------
-def read_text(boxes, bw, classify):
+def read_text(boxes, bw, classify, image=None):
     """Order, prepare and classify the characters that findLetters found.
 
-    boxes, bw: findLetters' output. classify(crops) -> list of str: crops
-    (N, 32, 32) float in [0, 1], upright, ink 0 on 1, as ``prepare_crop``
-    makes them; one upper-case character per crop.
+    boxes, bw: findLetters' output. image: the photo they came from; with
+    it, each crop keeps the ink's own gray levels (``character_crop``),
+    without it the crop is redrawn from bw (``prepare_crop``). classify(crops)
+    -> list of str: crops (N, 32, 32) float in [0, 1], upright, ink 0 on 1;
+    one upper-case character per crop.
     Returns a dict:
       text      lines joined by newlines, digits and letters made consistent
                 within words (``consistent_word``)
       raw_text  the same with the classifier's characters as they are
       boxes     (N, 4) in reading order;  line_of (N,) the line of each box
       crops     (N, 32, 32) the classifier's inputs;  chars (N,) its outputs
+      angle     the text lines' tilt in degrees
     """
-    lines = group_lines(boxes)
+    boxes = np.asarray(boxes).reshape(-1, 4)
+    angle = estimate_skew(boxes)
+    lines = group_lines(boxes, angle)
     order = np.concatenate(lines) if lines else np.zeros(0, int)
-    boxes = np.asarray(boxes).reshape(-1, 4)[order]
+    boxes = boxes[order]
     line_of = np.repeat(np.arange(len(lines)), [len(line) for line in lines])
-    crops = np.array([prepare_crop(character_mask(bw, b)) for b in boxes],
-                     dtype=np.float32).reshape(-1, CROP_SIZE, CROP_SIZE)
+    if image is None:
+        crops = [prepare_crop(character_mask(bw, b)) for b in boxes]
+    else:
+        image = check_image(image)
+        crops = [character_crop(image, bw, b, angle) for b in boxes]
+    crops = np.array(crops, dtype=np.float32).reshape(-1, CROP_SIZE, CROP_SIZE)
     chars = [str(c) for c in classify(crops)] if len(crops) else []
     if len(chars) != len(crops):
         raise ValueError(f'the classifier returned {len(chars)} characters for {len(crops)} crops')
@@ -469,7 +758,7 @@ def read_text(boxes, bw, classify):
     text, raw = ('\n'.join(line_text([chars[i] for i in idx], boxes[idx], rule) for idx in per_line)
                  for rule in (True, False))
     return {'text': text, 'raw_text': raw, 'boxes': boxes, 'line_of': line_of,
-            'crops': crops, 'chars': chars}
+            'crops': crops, 'chars': chars, 'angle': angle}
 
 
 MLP_SHAPES = {'Wlayer1': (1024, 64), 'blayer1': (64,), 'Woutput': (64, 36), 'boutput': (36,)}

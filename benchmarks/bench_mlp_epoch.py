@@ -50,7 +50,8 @@ def median_seconds(fn, repeats):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                allow_abbrev=False)
     p.add_argument('--epochs', type=int, default=5, help='timed epochs per implementation')
     p.add_argument('--batch-size', type=int, default=32)
     p.add_argument('--data-dir', type=Path, default=DATA_DIR)

@@ -56,7 +56,8 @@ def phase_times(x, params, layers, rng):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                allow_abbrev=False)
     p.add_argument('--epochs', type=int, default=10, help='timed epochs')
     p.add_argument('--data-dir', type=Path, default=DATA_DIR)
     args = p.parse_args()

@@ -13,13 +13,12 @@ Run it as `OMP_WAIT_POLICY=ACTIVE python ...` to see what spinning threads
 cost while other processes share the cores.
 This is a benchmark, not a test: it prints figures and asserts nothing.
 """
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # as run_q7_1.py; see the note there
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'python'))
+
+import threads  # noqa: E402,F401,I001  (first: OMP_WAIT_POLICY, as the scripts set it, before torch loads)
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
@@ -76,7 +75,8 @@ def ms_per_1000(model, channels, size, classes, batches, batch_size=128):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                allow_abbrev=False)
     p.add_argument('--batches', type=int, default=20, help='timed training steps per measurement')
     p.add_argument('--threads', type=int, nargs='+', default=[1, 2], help='torch thread counts to try')
     args = p.parse_args()

@@ -193,11 +193,21 @@ def run_child(folder, module, check, inputs, timeout, scratch):
             kill_tree(proc)
             ended = 'timeout'
     result = read_result(out_path)
-    if ended == 'ok' and result is None:
-        with open(err_path, 'rb') as fh:
-            head = fh.read(2000).decode('utf-8', 'replace').strip().splitlines()
-        ended = f'crash (exit code {proc.returncode}){": " + head[-1] if head else ""}'
+    if ended == 'ok' and proc.returncode != 0:
+        ended = crash_text(proc.returncode, err_path)
     return result, ended, time.perf_counter() - start
+
+
+def crash_text(returncode, err_path):
+    """'crashed (SIGSEGV)' and the last line the process wrote to stderr."""
+    try:
+        why = f'crashed ({signal.Signals(-returncode).name})' if returncode < 0 else \
+            f'exited with code {returncode}'
+    except ValueError:
+        why = f'exited with code {returncode}'
+    with open(err_path, 'rb') as fh:
+        head = fh.read(2000).decode('utf-8', 'replace').strip().splitlines()
+    return why + (f': {head[-1]}' if head else '')
 
 
 # ----------------------------------------------------------------------------
@@ -212,8 +222,8 @@ def import_problem(module, imported, ended, timeout, folder):
     if ended == 'timeout':
         return (f'importing {module}.py did not finish within {timeout:g} s: code at module level '
                 '(training? input()?) runs on import; put it under if __name__ == "__main__":')
-    if imported is None:
-        return f'importing {module}.py crashed the process: {ended}'
+    if imported is None or imported.get('import') is None:
+        return f'importing {module}.py: the process {ended}'
     imp = imported['import']
     if imp['ok']:
         return None
@@ -226,31 +236,26 @@ def import_problem(module, imported, ended, timeout, folder):
 
 
 def judged_row(check, inputs, result, ended, seconds, timeout):
-    """Judge one check's result; a timeout or crash fails it with a hint."""
+    """Judge one check's result. After a timeout the calls that finished are
+    still judged, and the unfinished ones fail with a time-limit hint."""
     base = {'seconds': round(seconds, 2)}
     if result is not None:
         base.update(printed=result.get('printed', '')[:500], printed_chars=result.get('printed_chars', 0))
-    if result is None or (ended != 'ok' and check.function != 'train'):
+    if result is None or (ended != 'ok' and ended != 'timeout') or not result.get('calls'):
         why = (f'did not finish within {timeout:g} s (an endless loop, or waiting for input?)'
-               if ended == 'timeout' else f'the process ended without a result: {ended}')
+               if ended == 'timeout' else f'the process {ended}')
         return row(check.function, check.module, 'fail', why, **base)
     calls = result['calls']
-    if check.function == 'train' and ended == 'timeout':
-        calls['train']['partial'] = True
+    if ended == 'timeout':
+        calls = sc.Unfinished(calls, timeout)
     try:
         findings = check.judge(inputs, calls)
     except Exception as e:  # noqa: BLE001  (odd student output must not stop the report)
         return row(check.function, check.module, 'error',
                    f'the checker could not judge what came back ({type(e).__name__}: {e})', **base)
-    for r in calls.values():
-        if isinstance(r, dict) and r.get('where') and 'error' in r:
-            findings.details.setdefault('raised_at', r['where'])
-    hint = findings.hint
-    where = findings.details.get('raised_at')
-    if where and 'raised' in hint and where not in hint:
-        hint += f' ({where})'
-    return row(check.function, check.module, findings.status, hint, problems=findings.problems,
-               warnings=findings.warnings, notes=findings.notes, details=findings.details, **base)
+    return row(check.function, check.module, findings.status, findings.hint,
+               problems=findings.problems, warnings=findings.warnings, notes=findings.notes,
+               details=findings.details, **base)
 
 
 def training_inputs(args, scratch):

@@ -169,10 +169,26 @@ def array_form_warning(name, got):
 
 
 def call_error(fn_text, r):
-    """A problem for a call that raised, or None."""
+    """A problem for a call that raised or ran out of time, or None."""
+    if r.get('timeout'):
+        return f'{fn_text} did not finish within the time limit ({r["timeout"]:g} s)'
     if 'error' in r:
-        return f'{fn_text} raised {r["error"]}'
+        where = f' ({r["where"]})' if r.get('where') else ''
+        why = ': input() reads nothing here, so leave it out' if r['error'].startswith('EOFError') else ''
+        return f'{fn_text} raised {r["error"]}{where}{why}'
     return None
+
+
+class Unfinished(dict):
+    """The calls a check recorded before its process was stopped; a call it
+    never reached reads as {'timeout': seconds}, which call_error reports."""
+
+    def __init__(self, calls, seconds):
+        super().__init__(calls)
+        self.seconds = seconds
+
+    def __missing__(self, key):
+        return {'timeout': self.seconds, 'error': 'did not finish'}
 
 
 def overflow_warnings(r):
@@ -272,7 +288,9 @@ def judge_xavier(W, i, o, f):
 # ----------------------------------------------------------------------------
 def inputs_sigmoid():
     return {'inputs': {'grid': np.linspace(-10, 10, 21).reshape(3, 7),
-                       'extremes': np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0])}}
+                       # 2-D like every array the network passes: code written for
+                       # matrices (x.shape[1]) is not failed on a vector
+                       'extremes': np.array([[-1000.0, -50.0, 0.0, 50.0, 1000.0]])}}
 
 
 def judge_sigmoid(inp, calls):
@@ -540,49 +558,50 @@ def reference_network_gradients(net):
 def judge_backwards(inp, calls):
     f = Findings()
     X, pre, post = inp['params']['cache_layer1']
-    delta, W = inp['delta'], inp['params']['Wlayer1']
+    delta = inp['delta']
     gW, gb, gX = reference_backwards(inp)
     n = len(X)
     r = calls['layer']
-    if call_error('backwards(delta, params, \'layer1\', sigmoid_deriv)', r):
-        f.problem(call_error('backwards(delta, params, \'layer1\', sigmoid_deriv)', r))
+    text = "backwards(delta, params, 'layer1', sigmoid_deriv)"
+    if call_error(text, r):
+        f.problem(call_error(text, r))
     else:
         judge_deriv_argument(r['deriv_args'], pre, post, f)
-        params = r['params']
-        # The known mistakes, each as the array it would produce.
-        no_deriv = [('ignores activation_deriv: multiply delta by activation_deriv(post_act) first',
-                     X.T @ delta), ]
-        grads = {
-            'grad_Wlayer1': (gW, no_deriv + [('is computed from the pre-activation\'s derivative, '
-                                              'not the post-activation\'s', X.T @ (delta * nn.sigmoid(pre) * (1 - nn.sigmoid(pre))))]),
-            'grad_blayer1': (gb, [('ignores activation_deriv', delta.sum(axis=0))]),
-        }
-        for key, (want, alternatives) in grads.items():
-            if key not in params:
-                new = sorted(set(params) - set(inp['params']))
-                fate = ' so the biases are never updated' if key.startswith('grad_b') else ''
-                f.problem(f'params[{key!r}] is not stored{fate} (backwards added {new or "nothing"})')
-                continue
-            hint = difference(key, params[key], want, batch=n, alternatives=alternatives)
-            if hint and key == 'grad_blayer1' and to_array(params[key]) is not None and \
-                    not to_array(params[key]).any():
-                hint += ': the biases are never updated'
-            if hint and 'transpose' in hint and key.startswith('grad_W'):
-                hint += ' (dJ/dW = X.T @ (delta * f\'(a)), shaped like W)'
-            if hint and key.startswith('grad_b') and to_array(params[key]) is not None and \
-                    to_array(params[key]).shape == (n, len(gb)):
-                hint += ': sum the per-example gradients over the examples (axis 0)'
-            f.problem(hint)
-            f.warn(array_form_warning(key, params[key]))
-        value = r['value']
-        if value is None:
+        added = sorted(set(r['params']) - set(inp['params']))
+        # The gradient without the activation's derivative, the usual slip.
+        judge_gradient('grad_Wlayer1', r['params'], gW, X.T @ delta, n, added, f)
+        judge_gradient('grad_blayer1', r['params'], gb, delta.sum(axis=0), n, added, f)
+        if r['value'] is None:
             f.problem('backwards returns None; it should return the gradient with respect to X, '
                       'which the layer below needs')
         else:
-            f.problem(difference('the returned gradient wrt X', value, gX, batch=n))
+            f.problem(difference('the returned gradient wrt X', r['value'], gX, batch=n))
+            f.warn(array_form_warning('the returned gradient', r['value']))
     f.measured.append('grad_W, grad_b and the returned grad_X match ours')
-    judge_own_network(inp['net'], calls.get('network'), f)
+    judge_own_network(inp['net'], calls['network'], f)
     return f
+
+
+def judge_gradient(key, params, want, without_deriv, n, added, f):
+    """One stored gradient against ours, with the hint its usual bugs need."""
+    is_bias = key.startswith('grad_b')
+    if key not in params:
+        fate = ' so the biases are never updated' if is_bias else ''
+        f.problem(f'params[{key!r}] is not stored{fate} (backwards added {added or "nothing"})')
+        return
+    got = params[key]
+    hint = difference(key, got, want, batch=n, alternatives=[
+        ('ignores activation_deriv: multiply delta by activation_deriv(post_act) first', without_deriv)])
+    a = to_array(got)
+    if hint and a is not None:
+        if is_bias and a.shape == want.shape and not a.any():
+            hint += ': the biases are never updated'
+        elif is_bias and a.shape == (n, len(want)):
+            hint += ': sum the per-example gradients over the examples (axis 0)'
+        elif not is_bias and 'transpose' in hint:
+            hint += " (dJ/dW = X.T @ (delta * f'(a)), shaped like W)"
+    f.problem(hint)
+    f.warn(array_form_warning(key, got))
 
 
 def judge_deriv_argument(args, pre, post, f):
@@ -601,11 +620,11 @@ def judge_own_network(net, r, f):
     """Central differences of the student's own forward + softmax + loss
     against their backwards: where they disagree, and where their numbers
     disagree with ours, tells which function a mismatch comes from."""
-    if r is None:
-        f.notes.append('no central-difference check: forward, softmax or compute_loss_and_acc missing')
+    if 'skipped' in r:
+        f.notes.append(f'no central-difference check of your own network: {r["skipped"]}')
         return
-    if 'error' in r:
-        f.notes.append(f'central differences of your own network not run: it raised {r["error"]}')
+    if call_error('central differences of your own network', r):
+        f.notes.append(call_error('central differences of your own network', r))
         return
     ours = reference_network_gradients(net)
     n = len(net['X'])

@@ -102,9 +102,8 @@ class CappedText(io.TextIOBase):
 
     def write(self, s):
         s = str(s)
-        room = PRINT_KEEP - sum(map(len, self.kept))
-        if room > 0:
-            self.kept.append(s[:room])
+        if self.total < PRINT_KEEP:
+            self.kept.append(s[:PRINT_KEEP - self.total])
         self.total += len(s)
         return len(s)
 
@@ -186,43 +185,44 @@ def call(fn, *args, **kwargs):
 # ----------------------------------------------------------------------------
 # One probe per check: the calls it makes, what it records
 # ----------------------------------------------------------------------------
-def probe_initialize_weights(mod, inp):
-    results = {}
+# Each probe stores one entry per call in ``calls``, a Recorder that saves
+# the result file after every entry: when a later call hangs and the parent
+# stops the process, the calls that did finish are still judged.
+def probe_initialize_weights(mod, inp, calls):
     for label, (in_size, out_size, name) in inp['cases'].items():
         params = {}
         r = call(mod.initialize_weights, in_size, out_size, params, name, _keep=(params,))
         r['params'] = plain(params)
-        results[label] = r
-    return results
+        calls[label] = r
 
 
-def probe_sigmoid(mod, inp):
-    return {label: call(mod.sigmoid, x) for label, x in inp['inputs'].items()}
+def probe_sigmoid(mod, inp, calls):
+    for label, x in inp['inputs'].items():
+        calls[label] = call(mod.sigmoid, x)
 
 
-def probe_forward(mod, inp):
-    results = {}
+def probe_forward(mod, inp, calls):
     for label, activation in (('sigmoid', sigmoid), ('linear', linear)):
         params = copy.deepcopy(inp['params'])
         r = call(mod.forward, inp['X'], params, inp['name'], activation, _keep=(params,))
         r['params'] = plain(params)
-        results[label] = r
-    return results
+        calls[label] = r
 
 
-def probe_softmax(mod, inp):
-    return {label: call(mod.softmax, x) for label, x in inp['inputs'].items()}
+def probe_softmax(mod, inp, calls):
+    for label, x in inp['inputs'].items():
+        calls[label] = call(mod.softmax, x)
 
 
-def probe_compute_loss_and_acc(mod, inp):
-    return {'hand': call(mod.compute_loss_and_acc, inp['y'], inp['probs'])}
+def probe_compute_loss_and_acc(mod, inp, calls):
+    calls['hand'] = call(mod.compute_loss_and_acc, inp['y'], inp['probs'])
 
 
-def probe_sigmoid_deriv(mod, inp):
-    return {'post_act': call(mod.sigmoid_deriv, inp['post_act'])}
+def probe_sigmoid_deriv(mod, inp, calls):
+    calls['post_act'] = call(mod.sigmoid_deriv, inp['post_act'])
 
 
-def probe_backwards(mod, inp):
+def probe_backwards(mod, inp, calls):
     """One layer on our forward's cache, then (if their forward, softmax and
     loss exist) central differences of their own two-layer network."""
     params = copy.deepcopy(inp['params'])
@@ -231,10 +231,11 @@ def probe_backwards(mod, inp):
              _keep=(params,))
     r['params'] = plain({k: v for k, v in params.items() if not k.startswith('cache_')})
     r['deriv_args'] = log[:3]
-    results = {'layer': r}
-    if all(hasattr(mod, f) for f in ('forward', 'softmax', 'compute_loss_and_acc')):
-        results['network'] = own_network_gradients(mod, inp['net'])
-    return results
+    calls['layer'] = r
+    if all(callable(getattr(mod, f, None)) for f in ('forward', 'softmax', 'compute_loss_and_acc')):
+        calls['network'] = own_network_gradients(mod, inp['net'])
+    else:
+        calls['network'] = {'skipped': 'forward, softmax or compute_loss_and_acc is missing'}
 
 
 def own_network_gradients(mod, net):
@@ -263,22 +264,23 @@ def own_network_gradients(mod, net):
     return call(run)
 
 
-def probe_get_random_batches(mod, inp):
-    return {label: call(mod.get_random_batches, x, y, bs)
-            for label, (x, y, bs) in inp['cases'].items()}
+def probe_get_random_batches(mod, inp, calls):
+    for label, (x, y, bs) in inp['cases'].items():
+        calls[label] = call(mod.get_random_batches, x, y, bs)
 
 
-def probe_findLetters(mod, inp):
-    return {label: call(mod.findLetters, image) for label, image in inp['pages'].items()}
+def probe_findLetters(mod, inp, calls):
+    for label, image in inp['pages'].items():
+        calls[label] = call(mod.findLetters, image)
 
 
-def probe_train(mod, inp, progress):
+def probe_train(mod, inp, calls):
     """Train the handout's 1024-64-36 network with the student's functions:
     their init, batches, forward, softmax, loss, backwards and sigmoid_deriv,
     our SGD step and learning-rate schedule. Validation accuracy is the
     argmax of their network's output, counted here (their accuracy function
-    has its own check). ``progress`` saves the history after every epoch, so
-    a run stopped by the time limit still reports how far it got."""
+    has its own check). The history is saved after every epoch, so a run
+    stopped by the time limit still reports how far it got."""
     data = np.load(inp['data'])
     x, y, xv, yv = data['x'], data['y'], data['xv'], data['yv']
     history = {'epoch_seconds': [], 'train_loss': [], 'valid_acc': []}
@@ -305,13 +307,13 @@ def probe_train(mod, inp, progress):
             history['epoch_seconds'].append(time.perf_counter() - start)
             history['train_loss'].append(total / len(x))
             history['valid_acc'].append(float(np.mean(np.argmax(probs, 1) == np.argmax(yv, 1))))
-            progress({'train': {'value': history, 'partial': True}})
+            calls['train'] = {'value': history, 'partial': True}
             if not np.isfinite(total):
                 break
         return history
     r = call(train)
     r['value'] = history  # what was reached, even if training raised part-way
-    return {'train': r}
+    calls['train'] = r
 
 
 PROBES = {name[len('probe_'):]: fn for name, fn in globals().items() if name.startswith('probe_')}
@@ -328,13 +330,30 @@ def save(path, result):
     os.replace(tmp, path)
 
 
+class Recorder(dict):
+    """The calls of a check; saves the whole result whenever one is stored."""
+
+    def __init__(self, flush):
+        super().__init__()
+        self.flush = flush
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        self.flush()
+
+
 def main(student_dir, module, check, in_path, out_path):
     with open(in_path, 'rb') as f:
         inp = pickle.load(f)
     printed = CappedText()
     sys.stdout = sys.stderr = printed       # their prints and tracebacks of their threads
     np.random.seed(0)                       # their code draws from the global generator
-    result = {'import': None, 'functions': {}, 'calls': {}}
+    result = {'import': None, 'functions': {}, 'printed': '', 'printed_chars': 0}
+
+    def flush():
+        result['printed'], result['printed_chars'] = printed.text(), printed.total
+        save(out_path, {**result, 'calls': dict(result['calls'])})
+    result['calls'] = Recorder(flush)
     with warnings.catch_warnings(record=True):
         warnings.simplefilter('always')     # module-level warnings are not failures
         start = time.perf_counter()
@@ -344,19 +363,13 @@ def main(student_dir, module, check, in_path, out_path):
                                 'file': getattr(mod, '__file__', None)}
         except BaseException as e:  # noqa: B036
             result['import'] = {'ok': False, **error_summary(e)}
+    flush()
     if result['import']['ok']:
         result['functions'] = {f: callable(getattr(mod, f, None)) for f in inp['needs']}
-        # check 'import' only imports and lists the functions
+        # check 'import_<module>' only imports and lists the functions
         if check in PROBES and all(result['functions'].values()):
-            probe = PROBES[check]
-            if check == 'train':
-                result['calls'] = probe(mod, inp, lambda partial: save(out_path, {
-                    **result, 'calls': partial, 'printed': printed.text(),
-                    'printed_chars': printed.total}))
-            else:
-                result['calls'] = probe(mod, inp)
-    result['printed'], result['printed_chars'] = printed.text(), printed.total
-    save(out_path, result)
+            PROBES[check](mod, inp, result['calls'])
+    flush()
 
 
 if __name__ == '__main__':

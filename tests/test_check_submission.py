@@ -1,0 +1,293 @@
+"""check_submission.py: our own code passes; each deliberate breakage of it
+fails the one function it breaks, with a hint that names the cause; messy
+and hostile student code is reported, never fatal; PATH is never written.
+
+Each breakage is a one-line text substitution in a copy of our nn.py (or a
+wrapper appended to q4.py); the substitution must apply exactly once, so a
+change to nn.py that moves the line fails here loudly instead of testing
+nothing.
+"""
+import json
+import pickle
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+import check_submission as cs
+import submission_checks as sc
+from conftest import ROOT, write_nist36
+
+PYTHON = ROOT / 'python'
+SUBMISSIONS = ROOT / 'tests' / 'submissions'
+CHECKER = PYTHON / 'check_submission.py'
+
+
+def statuses(report):
+    return {r['function']: r['status'] for r in report['checks']}
+
+
+def hint_of(report, function):
+    return next(r['hint'] for r in report['checks'] if r['function'] == function)
+
+
+def our_copy(folder, with_q4=False):
+    """Our python/ as a student's folder (q4.py left out unless asked: the
+    findLetters check is then skipped, which keeps the nn tests quick)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in PYTHON.glob('*.py'):
+        if with_q4 or f.name != 'q4.py':
+            shutil.copy(f, folder)
+    return folder
+
+
+def patch(path, edits):
+    text = path.read_text()
+    for old, new in edits:
+        assert text.count(old) == 1, f'{old!r} is not in {path.name} exactly once'
+        text = text.replace(old, new)
+    path.write_text(text)
+
+
+# function it breaks, substitutions in nn.py, what the hint must say
+BREAKAGES = {
+    'softmax without the max shift': (
+        'softmax', [('shifted = x - x.max(axis=1, keepdims=True)', 'shifted = x')],
+        r"nan: exp\(1000\) overflows; subtract each row's max"),
+    'transpose dropped in backwards': (
+        'backwards', [("params['grad_W' + name] = X.T @ grad_pre",
+                       "params['grad_W' + name] = grad_pre.T @ X")],
+        r'grad_Wlayer1 is the transpose of the right answer'),
+    'bias gradient zero': (
+        'backwards', [("params['grad_b' + name] = grad_pre.sum(axis=0)",
+                       "params['grad_b' + name] = np.zeros_like(params['b' + name])")],
+        r'grad_blayer1 is all zeros: the biases are never updated'),
+    'bias gradient not stored': (
+        'backwards', [("    params['grad_b' + name] = grad_pre.sum(axis=0)\n", '')],
+        r"params\['grad_blayer1'\] is not stored so the biases are never updated"),
+    'gradient averaged over the batch': (
+        'backwards', [("params['grad_W' + name] = X.T @ grad_pre",
+                       "params['grad_W' + name] = X.T @ grad_pre / len(X)")],
+        r'grad_Wlayer1 is off by a factor of the batch size: 1/6'),
+    'Xavier with the wrong variance': (
+        'initialize_weights', [('np.sqrt(6.0 / (in_size + out_size))',
+                                'np.sqrt(2.0 / (in_size + out_size))')],
+        r'Var\[W\] = 0.001\d+ is a third of 2/\(in\+out\).*sqrt\(6/\(in\+out\)\)'),
+    'batches drawn with replacement': (
+        'get_random_batches', [('order = (rng or np.random).permutation(len(x))',
+                                'order = (rng or np.random).randint(0, len(x), len(x))')],
+        r'come more than once and \d+ never: batches are drawn with replacement'),
+    'sigmoid_deriv of the pre-activation': (
+        'sigmoid_deriv', [('return post_act * (1.0 - post_act)',
+                           's = sigmoid(post_act)\n    return s * (1.0 - s)')],
+        r'applies sigmoid to its argument again: it receives the post-activation'),
+    'backwards passes the pre-activation': (
+        'backwards', [("X, _, post_act = params['cache_' + name]",
+                       "X, pre_act, post_act = params['cache_' + name]"),
+                      ('activation_deriv(post_act)', 'activation_deriv(pre_act)')],
+        r'backwards passes the pre-activation to activation_deriv'),
+}
+
+
+@pytest.fixture(scope='module')
+def own_report():
+    return cs.run_checks(PYTHON)
+
+
+def test_our_own_code_passes_every_check(own_report):
+    assert statuses(own_report) == {c.function: 'pass' for c in sc.CHECKS}, \
+        [(r['function'], r['hint']) for r in own_report['checks'] if r['status'] != 'pass']
+    assert own_report['passed'] and own_report['code_folder'] == '.'
+    backwards = next(r for r in own_report['checks'] if r['function'] == 'backwards')
+    assert max(backwards['details']['own_network_rel_error'].values()) < 1e-6
+    letters = next(r for r in own_report['checks'] if r['function'] == 'findLetters')
+    assert letters['details']['recall'] == letters['details']['precision'] == 1.0
+
+
+@pytest.mark.parametrize('breakage', BREAKAGES)
+def test_a_breakage_fails_its_function_and_nothing_else(breakage, tmp_path):
+    function, edits, hint = BREAKAGES[breakage]
+    folder = our_copy(tmp_path / 'student')
+    patch(folder / 'nn.py', edits)
+    report = cs.run_checks(folder)
+    got = statuses(report)
+    assert got[function] == 'fail', hint_of(report, function)
+    assert re.search(hint, hint_of(report, function)), hint_of(report, function)
+    others = {f: s for f, s in got.items() if f != function}
+    assert set(others.values()) <= {'pass', 'skipped'}, others
+    assert got['findLetters'] == 'skipped' and not report['passed']
+
+
+def test_a_backwards_bug_is_located_by_central_differences(tmp_path):
+    """Transposed grad_W: the student's own forward and loss are right, so
+    central differences of their network agree with ours and blame backwards."""
+    function, edits, _ = BREAKAGES['transpose dropped in backwards']
+    folder = our_copy(tmp_path / 'student')
+    patch(folder / 'nn.py', edits)
+    row = next(r for r in cs.run_checks(folder)['checks'] if r['function'] == 'backwards')
+    assert any('the mismatch is in backwards' in n for n in row['notes'])
+
+
+def test_findletters_with_x_and_y_swapped(tmp_path):
+    folder = our_copy(tmp_path / 'student', with_q4=True)
+    with open(folder / 'q4.py', 'a') as f:
+        f.write('\n\n_findLetters = findLetters\n\n\ndef findLetters(image):\n'
+                '    bboxes, bw = _findLetters(image)\n    return bboxes[:, [1, 0, 3, 2]], bw\n')
+    report = cs.run_checks(folder)
+    got = statuses(report)
+    assert got.pop('findLetters') == 'fail'
+    assert hint_of(report, 'findLetters').startswith(
+        "boxes are [x1, y1, x2, y2]: the handout's rows are [y1, x1, y2, x2]")
+    assert set(got.values()) == {'pass'}
+
+
+# ----------------------------------------------------------------------------
+# Student code as it comes in
+# ----------------------------------------------------------------------------
+def snapshot(folder):
+    return {p: p.stat().st_mtime_ns for p in folder.rglob('*')}
+
+
+def test_messy_but_right_student_code_passes(tmp_path):
+    """Starter-style code that prints, plots at import, imports util and
+    skimage submodules and calls deprecated skimage functions: all fine,
+    only the textbook sigmoid's overflow warning is a 'warn'. Exit code 0,
+    the JSON holds every check, and nothing is written into PATH."""
+    folder = SUBMISSIONS / 'messy'
+    before = snapshot(folder)
+    out = tmp_path / 'report.json'
+    proc = subprocess.run([sys.executable, str(CHECKER), str(folder), '--json', str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert re.search(r'^sigmoid +warn +np.exp overflows at x = -1000', proc.stdout, re.M)
+    assert '8 pass, 1 warn' in proc.stdout
+    report = json.loads(out.read_text())
+    assert statuses(report) == {**{c.function: 'pass' for c in sc.CHECKS}, 'sigmoid': 'warn'}
+    forward = next(r for r in report['checks'] if r['function'] == 'forward')
+    assert forward['printed'].startswith('nn.py loaded')
+    assert snapshot(folder) == before
+
+
+def test_hostile_student_code_is_reported_function_by_function(tmp_path):
+    """input(), an endless loop, a print flood, a segfault, lists for
+    arrays, 2-D biases, a mean loss and a missing function: each is named
+    on its own row and the checker finishes with exit code 1."""
+    folder = SUBMISSIONS / 'odd'
+    before = snapshot(folder)
+    out = tmp_path / 'report.json'
+    proc = subprocess.run([sys.executable, str(CHECKER), str(folder), '--json', str(out),
+                           '--timeout', '3'], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    report = json.loads(out.read_text())
+    got = statuses(report)
+    assert got == {'initialize_weights': 'fail', 'sigmoid': 'fail', 'forward': 'warn',
+                   'softmax': 'fail', 'compute_loss_and_acc': 'fail', 'sigmoid_deriv': 'fail',
+                   'backwards': 'fail', 'get_random_batches': 'missing', 'findLetters': 'fail'}
+    hints = {r['function']: r['hint'] for r in report['checks']}
+    assert 'blayer1 has shape (1, 300), expected (300,)' in hints['initialize_weights']
+    assert 'raised EOFError' in hints['sigmoid'] and 'input()' in hints['sigmoid']
+    assert "forward's output is a list" in hints['forward']
+    assert 'did not finish within 3 s' in hints['softmax']
+    assert 'is the mean over the 4 examples' in hints['compute_loss_and_acc']
+    assert 'crashed (SIGSEGV)' in hints['sigmoid_deriv']
+    assert 'grad_blayer1 has shape (1, 4), expected (4,)' in hints['backwards']
+    assert 'white characters on black' in hints['findLetters']
+    forward = next(r for r in report['checks'] if r['function'] == 'forward')
+    assert forward['printed_chars'] > 1_000_000 and len(forward['printed']) <= 500
+    assert snapshot(folder) == before
+
+
+def test_a_zip_with_the_code_in_a_subfolder(tmp_path):
+    archive = tmp_path / 'andrewid.zip'
+    with zipfile.ZipFile(archive, 'w') as z:
+        for f in our_copy(tmp_path / 'code').iterdir():
+            z.write(f, f'andrewid/python/{f.name}')
+        z.writestr('andrewid/writeup.txt', 'not code')
+    report = cs.run_checks(archive)
+    assert report['code_folder'] == 'andrewid/python'
+    assert statuses(report)['backwards'] == 'pass' and statuses(report)['findLetters'] == 'skipped'
+
+
+def test_import_that_hangs_or_lacks_util(tmp_path):
+    hang = tmp_path / 'hang'
+    hang.mkdir()
+    (hang / 'nn.py').write_text('import time\nwhile True:\n    time.sleep(0.1)\n')
+    report = cs.run_checks(hang, timeout=2)
+    assert set(statuses(report).values()) == {'fail', 'skipped'}
+    assert 'importing nn.py did not finish within 2 s' in hint_of(report, 'softmax')
+
+    no_util = tmp_path / 'no_util'
+    no_util.mkdir()
+    (no_util / 'nn.py').write_text('import numpy as np\nfrom util import *\n')
+    hint = hint_of(cs.run_checks(no_util), 'forward')
+    assert "No module named 'util'" in hint and 'put the util.py it uses next to it' in hint
+
+
+@pytest.mark.parametrize('make, message', [
+    (lambda p: p / 'nowhere', 'does not exist'),
+    (lambda p: (p / 'notes.txt').write_text('hi') and p / 'notes.txt', 'neither a folder nor a .zip'),
+    (lambda p: (p / 'empty').mkdir() or p / 'empty', 'no nn.py in'),
+])
+def test_bad_path_is_one_clear_line(tmp_path, capsys, make, message):
+    assert cs.main([str(make(tmp_path))]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith('error: ') and message in err and '\n' not in err
+
+
+# ----------------------------------------------------------------------------
+# --train
+# ----------------------------------------------------------------------------
+def test_train_runs_their_functions_and_reports_accuracy(tmp_path):
+    data = write_nist36(tmp_path / 'data')
+    report = cs.run_checks(our_copy(tmp_path / 'student'), train=True, data_dir=data, epochs=3)
+    row = next(r for r in report['checks'] if r['function'] == 'train')
+    assert report['checks'][-1] is row
+    assert len(row['details']['history']['valid_acc']) == 3
+    assert 'validation accuracy' in row['hint'] and "the handout's bar: 75%" in row['hint']
+
+
+def test_train_without_data_is_skipped_with_a_clear_message(tmp_path):
+    report = cs.run_checks(our_copy(tmp_path / 'student'), train=True, data_dir=tmp_path / 'none')
+    assert statuses(report)['train'] == 'skipped'
+    assert 'get_data.sh' in hint_of(report, 'train')
+    assert report['passed']          # skipped checks do not fail a submission
+
+
+# ----------------------------------------------------------------------------
+# The judges' building blocks
+# ----------------------------------------------------------------------------
+def test_difference_names_the_usual_mistakes():
+    want = np.arange(1.0, 21.0).reshape(5, 4)
+    assert sc.difference('g', want.copy(), want) is None
+    assert 'transpose' in sc.difference('g', want.T, want)
+    assert 'factor of the batch size: 1/6' in sc.difference('g', want / 6, want, batch=6)
+    assert 'wrong sign' in sc.difference('g', -want, want)
+    assert 'all zeros' in sc.difference('g', np.zeros((5, 4)), want)
+    assert 'is a str' in sc.difference('g', 'oops', want)
+    assert sc.difference('g', want.tolist(), want) is None     # a list is a form issue, not a value one
+
+
+def test_drawn_pages_tell_swapped_coordinates_apart():
+    for image, truth, ink in sc.drawn_pages().values():
+        assert image.shape[0] != image.shape[1] and ink[tuple(np.argwhere(ink)[0])]
+        assert sc.match_counts(truth, truth) == (len(truth), len(truth))
+        assert sc.match_counts(truth[:, [1, 0, 3, 2]], truth)[0] == 0
+        assert sc.box_order_mistake(truth[:, [1, 0, 3, 2]], truth) == '[x1, y1, x2, y2]'
+
+
+def test_results_are_unpickled_without_running_code(tmp_path):
+    """A student's process writes the result file: it may hold arrays and
+    plain values, never an object whose unpickling runs code."""
+    good, evil = tmp_path / 'good.pickle', tmp_path / 'evil.pickle'
+    good.write_bytes(pickle.dumps({'a': np.arange(3.0), 'b': [1, (2, 'x')], 'c': np.float32(1)}))
+    assert cs.read_result(good)['b'] == [1, (2, 'x')]
+
+    class Evil:
+        def __reduce__(self):
+            return (print, ('ran code',))
+    evil.write_bytes(pickle.dumps({'calls': Evil()}))
+    assert cs.read_result(evil) is None

@@ -19,7 +19,7 @@ import hashlib
 import sys
 from pathlib import Path
 
-from util import UsageError, short_reason
+from util import Parser, UsageError, short_reason
 
 # sha256 of the mirror's files, from its README (for the IDX files: of the
 # extracted content, which is what data/ holds).
@@ -149,8 +149,10 @@ def problem(path):
     return None
 
 
-def main(paths):
-    bad = [(p, problem(p)) for p in paths]
+def main():
+    parser = Parser(__doc__)
+    parser.add_argument('paths', nargs='+', type=Path, help='files (or the flowers folder) to check')
+    bad = [(p, problem(p)) for p in parser.parse_args().paths]
     bad = [(p, why) for p, why in bad if why]
     for path, why in bad:
         print(f'{path}: {why}')
@@ -158,4 +160,8 @@ def main(paths):
 
 
 if __name__ == '__main__':
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main())
+    except UsageError as e:  # only a bad command line gets here
+        print(f'error: {e}', file=sys.stderr)
+        sys.exit(2)

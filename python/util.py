@@ -62,6 +62,7 @@ def run_main(main):
     """Call main(); turn a UsageError into a clean message and exit code 2.
     Whatever ends the run, an output folder it created and never wrote
     into is removed again, so a failed run leaves no empty result folders."""
+    _created_dirs.clear()
     try:
         main()
     except UsageError as e:

@@ -66,13 +66,16 @@ class Report:
                              f'rerun `python python/{MADE_BY[rel]}`')
         return Metrics(data, path, f'rerun `python python/{MADE_BY[rel]}`')
 
-    def start(self, anchor, title, rel):
-        """A question's heading and its metrics; without metrics (None), a
-        line saying which command makes them."""
+    def start(self, anchor, title, rel, note=None):
+        """A question's heading and its metrics, then ``note`` (the data it
+        was measured on); without metrics (None), a line saying which
+        command makes them."""
         self.section(anchor, title)
         m = self.metrics(rel)
         if m is None:
             self.add(f'*Not run yet: `python python/{MADE_BY[rel]}` makes this section.*', '')
+        elif note:
+            self.add(note, '')
         return m
 
     def add(self, *lines):
@@ -136,10 +139,9 @@ def q2(r):
 
 
 def q3(r):
-    m = r.start('q3', 'Q3: training the NIST36 network', 'q3')
+    m = r.start('q3', 'Q3: training the NIST36 network', 'q3', note=NIST_NOTE)
     if m is None:
         return
-    r.add(NIST_NOTE, '')
     r.add(f'1024-64-36 sigmoid/softmax network, {m["epochs"]} epochs, batch {m["batch_size"]}, '
           f'{m.get("lr_schedule", "constant")} learning-rate schedule, seed {m["seed"]}; '
           f'the three runs start from the same weights. Time for all three: {secs(m["seconds"])}.', '')
@@ -219,10 +221,9 @@ def q4(r):
 
 
 def q5(r):
-    m = r.start('q5', 'Q5: image compression with an autoencoder', 'q5')
+    m = r.start('q5', 'Q5: image compression with an autoencoder', 'q5', note=NIST_NOTE)
     if m is None:
         return
-    r.add(NIST_NOTE, '')
     r.add(f'Autoencoder {"-".join(map(str, m["architecture"]))} (ReLU hidden, sigmoid output), total '
           f'squared error, momentum {m["momentum"]}, lr {m["lr"]} ({m["lr_schedule"]}), batch '
           f'{m["batch_size"]}, {m["epochs"]} epochs, seed {m["seed"]}; {count(m["params"])} parameters; '
@@ -238,10 +239,9 @@ def q5(r):
 
 
 def q6(r):
-    m = r.start('q6', 'Q6: comparing against PCA', 'q6')
+    m = r.start('q6', 'Q6: comparing against PCA', 'q6', note=NIST_NOTE)
     if m is None:
         return
-    r.add(NIST_NOTE, '')
     shape = ' x '.join(map(str, m['projection_shape']))
     r.add(f'**Q6.1** The projection matrix is {shape} with rank {m["projection_rank"]} '
           f'(its {m["components"]} components explain {pct(m["explained_variance"])} of the '

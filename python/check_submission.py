@@ -39,6 +39,7 @@ import textwrap
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -258,74 +259,95 @@ def judged_row(check, inputs, result, ended, seconds, timeout):
                details=findings.details, **base)
 
 
-def training_inputs(args, scratch):
+def training_inputs(settings, scratch):
     """The NIST36 train/valid arrays saved for the child, or a skip reason."""
     from data import load_nist36  # here: only --train needs data.py (and util.py behind it)
     from util import UsageError
+    data_dir = settings['data_dir']
     try:
-        (x, y), (xv, yv) = load_nist36('train', args.data_dir), load_nist36('valid', args.data_dir)
+        (x, y), (xv, yv) = load_nist36('train', data_dir), load_nist36('valid', data_dir)
     except UsageError as e:
         return None, f'no NIST36 data: {e}'
     path = scratch / 'nist36.npz'
     np.savez(path, x=x, y=y, xv=xv, yv=yv)
-    return {'data': str(path), 'epochs': args.epochs, 'lr': args.lr, 'batch_size': args.batch_size,
-            'hidden': 64, 'seed': 0}, None
+    return {'data': str(path), 'hidden': 64, 'seed': 0,
+            **{k: settings[k] for k in ('epochs', 'lr', 'batch_size')}}, None
+
+
+@dataclass
+class Session:
+    """One submission being checked: where its copy lives, and what
+    importing each of its modules gave."""
+    folder: Path                  # the copy's folder holding nn.py
+    scratch: Path                 # inputs and results of the child processes
+    timeout: float                # seconds per check
+    functions: dict = field(default_factory=dict)    # module -> {function: defined?}
+    broken: dict = field(default_factory=dict)       # module -> why it cannot be imported
+
+
+def import_modules(session, modules, pool):
+    """Import each module once in a child. A module that cannot load (or
+    hangs on import) then fails its checks at once, not one limit each."""
+    def one(m):
+        needs = [c.function for c in sc.CHECKS if c.module == m]
+        return run_child(session.folder, m, f'import_{m}', {'needs': needs}, session.timeout,
+                         session.scratch)
+    for m, (result, ended, _) in zip(modules, pool.map(one, modules)):
+        session.broken[m] = import_problem(m, result, ended, session.timeout, session.folder)
+        session.functions[m] = (result or {}).get('functions', {})
+
+
+def run_check(check, session, train_settings):
+    """One report row: skipped, missing or failed before running anything
+    when that is already known, else the check run in a child and judged."""
+    if check.module not in session.functions:
+        return row(check.function, check.module, 'skipped', f'no {check.module}.py next to nn.py')
+    if session.broken[check.module]:
+        return row(check.function, check.module, 'fail', session.broken[check.module])
+    absent = [f for f in check.needs if not session.functions[check.module].get(f, True)]
+    if check.function == 'train':
+        if absent:
+            return row('train', 'nn', 'fail', f'cannot train: {", ".join(absent)} missing')
+        inputs, skip = training_inputs(train_settings, session.scratch)
+        if skip:
+            return row('train', 'nn', 'skipped', skip)
+        limit = train_settings['timeout']
+    else:
+        if absent:
+            return row(check.function, check.module, 'missing',
+                       f'{check.module}.py defines no function {check.function}')
+        inputs, limit = check.inputs(), session.timeout
+    result, ended, seconds = run_child(session.folder, check.module, check.function,
+                                       {**inputs, 'needs': list(check.needs)}, limit, session.scratch)
+    out = judged_row(check, inputs, result, ended, seconds, limit)
+    if check.function == 'findLetters':
+        out.setdefault('details', {})['ours'] = sc.reference_findLetters(inputs)
+    return out
 
 
 def run_checks(path, train=False, timeout=60.0, train_timeout=900.0, jobs=2, epochs=20,
                lr=1e-2, batch_size=32, data_dir=DATA_DIR):
     """Check the submission at PATH. Returns the report as a dict (what
     --json writes). Raises SubmissionError for an unusable PATH."""
-    args = argparse.Namespace(epochs=epochs, lr=lr, batch_size=batch_size, data_dir=Path(data_dir))
+    train_settings = {'timeout': train_timeout, 'epochs': epochs, 'lr': lr,
+                      'batch_size': batch_size, 'data_dir': Path(data_dir)}
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix='check_submission_') as tmp:
         folder = prepare_submission(path, tmp)
-        scratch = Path(tmp) / 'scratch'
-        scratch.mkdir()
+        session = Session(folder, Path(tmp) / 'scratch', timeout)
+        session.scratch.mkdir()
         modules = ['nn'] + (['q4'] if (folder / 'q4.py').exists() else [])
-        names = {m: [c.function for c in sc.CHECKS if c.module == m] for m in modules}
         with ThreadPoolExecutor(max(1, jobs)) as pool:
-            # First import each module once: a module that cannot load (or
-            # hangs on import) fails its checks at once, not one limit each.
-            imports = dict(zip(modules, pool.map(
-                lambda m: run_child(folder, m, f'import_{m}', {'needs': names[m]}, timeout, scratch),
-                modules)))
-            broken = {m: import_problem(m, *imports[m][:2], timeout, folder) for m in modules}
-
-            def one(check):
-                if check.module not in modules:
-                    return row(check.function, check.module, 'skipped',
-                               f'no {check.module}.py next to nn.py')
-                if broken[check.module]:
-                    return row(check.function, check.module, 'fail', broken[check.module])
-                present = imports[check.module][0]['functions']
-                if check.function != 'train' and not present.get(check.function, True):
-                    return row(check.function, check.module, 'missing',
-                               f'{check.module}.py defines no function {check.function}')
-                if check.function == 'train':
-                    absent = [f for f in check.needs if not present.get(f, True)]
-                    if absent:
-                        return row('train', 'nn', 'fail', f'cannot train: {", ".join(absent)} missing')
-                    inputs, skip = training_inputs(args, scratch)
-                    if skip:
-                        return row('train', 'nn', 'skipped', skip)
-                    limit = train_timeout
-                else:
-                    inputs, limit = check.inputs(), timeout
-                result, ended, seconds = run_child(folder, check.module, check.function,
-                                                   {**inputs, 'needs': list(check.needs)}, limit, scratch)
-                out = judged_row(check, inputs, result, ended, seconds, limit)
-                if check.function == 'findLetters':
-                    out.setdefault('details', {})['ours'] = sc.reference_findLetters(inputs)
-                return out
-
-            checks = ([sc.TRAIN_CHECK] if train else []) + sc.CHECKS   # the long one first
-            rows = list(pool.map(one, checks))
-        rows = rows[1:] + rows[:1] if train else rows                   # ... but listed last
+            import_modules(session, modules, pool)
+            # --train starts first, as it takes longest; its row goes last.
+            checks = ([sc.TRAIN_CHECK] if train else []) + sc.CHECKS
+            rows = list(pool.map(lambda c: run_check(c, session, train_settings), checks))
+        if train:
+            rows = rows[1:] + rows[:1]
         files = sorted(p.name for p in folder.iterdir() if p.suffix == '.py')
-        rel = folder.relative_to(Path(tmp) / 'submission')
+        code_folder = str(folder.relative_to(Path(tmp) / 'submission'))
     counts = {s: sum(r['status'] == s for r in rows) for s in STATUS_LABEL}
-    return {'path': str(path), 'code_folder': str(rel), 'files': files,
+    return {'path': str(path), 'code_folder': code_folder, 'files': files,
             'passed': not (counts['fail'] or counts['missing'] or counts['error']), 'counts': counts,
             'seconds': round(time.perf_counter() - start, 1), 'checks': rows}
 
@@ -392,8 +414,8 @@ def main(argv=None):
     p.add_argument('--jobs', type=int, default=2, help='checks run at the same time')
     args = p.parse_args(argv)
     if args.train:
-        print(f'(--train: {args.epochs} epochs of the student\'s network on NIST36, '
-              'about a minute)', file=sys.stderr, flush=True)
+        print(f'(--train: the student\'s network trains for {args.epochs} epochs on NIST36 '
+              'alongside the other checks)', file=sys.stderr, flush=True)
     try:
         report = run_checks(args.path, args.train, args.timeout, args.train_timeout, args.jobs,
                             args.epochs, args.lr, args.batch_size, args.data_dir)

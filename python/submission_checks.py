@@ -127,7 +127,7 @@ def difference(name, got, want, batch=None, alternatives=(), tol=TOL):
     """
     want = np.asarray(want, float)
     if got is None:
-        return f'{name} is None'
+        return f'{name} is None (still the starter\'s placeholder?)'
     g = to_array(got)
     if g is None:
         return f'{name} is a {type_name(got)}, expected an array of shape {shape_text(want.shape)}'
@@ -298,7 +298,7 @@ def judge_sigmoid(inp, calls):
     for label, x in inp['inputs'].items():
         r, want = calls[label], nn.sigmoid(x.copy())
         if call_error(f'sigmoid({label} values)', r):
-            f.problem(call_error(f'sigmoid on {label} values', r))
+            f.problem(call_error(f'sigmoid({label} values)', r))
             continue
         if label == 'extremes' and to_array(r['value']) is not None and \
                 not np.isfinite(to_array(r['value'])).all():
@@ -337,9 +337,9 @@ def judge_forward(inp, calls):
             f.problem(call_error(text, r))
             continue
         out, want = r['value'], act(pre.copy())
-        if isinstance(out, (tuple, list)) and len(out) in (2, 3) and to_array(out) is None:
-            f.problem(f'forward returns a {type(out).__name__} of {len(out)}; the starter returns '
-                      'post_act alone (the cache goes into params)')
+        if isinstance(out, tuple):
+            f.problem(f'forward returns a tuple of {len(out)}; the starter returns post_act alone '
+                      '(the cache goes into params)')
             continue
         alternatives = [('misses the bias: it is activation(X @ W)', act(X @ W)),
                         ('is the pre-activation: the activation is not applied', pre)]
@@ -954,7 +954,8 @@ def judge_train(inp, calls):
     f.details.update(history=h, epochs_asked=inp['epochs'], lr=inp['lr'], batch_size=inp['batch_size'])
     done = f'after {epochs} of {inp["epochs"]} epochs' if epochs < inp['epochs'] else f'after {epochs} epochs'
     if 'error' in r:
-        f.problem(f'training raised {r["error"]} in epoch {epochs + 1}')
+        where = f' ({r["where"]})' if r.get('where') else ''
+        f.problem(f'training raised {r["error"]}{where} in epoch {epochs + 1}')
     if r.get('partial'):
         f.problem(f'stopped by the time limit {done}')
     losses = h.get('train_loss', [])

@@ -154,12 +154,13 @@ wanted() {
     p="$dir/$name"
     why="$(reason_for "$p" "$report")"
     if [ ! -e "$p" ] && [ ! -L "$p" ]; then WANTED+=("$name"); continue; fi
+    if [ -z "$why" ] && [ "$FORCE" != 1 ]; then continue; fi   # in place and usable
     if ours "$dir" "$name"; then
-      if [ -n "$why" ]; then say "fetching $name again: $why"; WANTED+=("$name")
-      elif [ "$FORCE" = 1 ]; then WANTED+=("$name"); fi
+      [ -z "$why" ] || say "fetching $name again: $why"
+      WANTED+=("$name")
     elif [ -n "$why" ]; then
       fail "$p is not usable ($why). It is not a file this script fetched, so it is left as it is: move it away (or delete it) and run again."
-    elif [ "$FORCE" = 1 ]; then
+    else
       say "kept $p: this script has no record of placing it (--force fetches again only what it placed; move it away to fetch it again)"
     fi
   done

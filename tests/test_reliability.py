@@ -491,6 +491,8 @@ def test_get_data_keeps_a_users_file_and_fetches_only_the_missing_one(fetch):
         assert proc.returncode == 0, proc.stderr
         assert not mine.is_symlink() and sha(mine) == before
         assert (data / 'nist36_valid.mat').is_symlink() and (data / 'nist36_test.mat').is_symlink()
+    # --force fetched again the links it made, and only those
+    assert 'nist36: ok (nist36_valid.mat nist36_test.mat)' in proc.stdout
     assert 'kept' in proc.stdout and 'no record of placing it' in proc.stdout
 
 

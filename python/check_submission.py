@@ -228,9 +228,7 @@ def import_problem(module, imported, ended, timeout, folder):
     imp = imported['import']
     if imp['ok']:
         return None
-    hint = f'importing {module}.py failed: {imp["error"]}'
-    if imp.get('where'):
-        hint += f' ({imp["where"]})'
+    hint = f'importing {module}.py failed: {sc.short_error(imp)}'
     if "No module named 'util'" in imp['error'] and not (folder / 'util.py').exists():
         hint += f'; {module}.py imports util: put the util.py it uses next to it'
     return hint
@@ -254,9 +252,12 @@ def judged_row(check, inputs, result, ended, seconds, timeout):
     except Exception as e:  # noqa: BLE001  (odd student output must not stop the report)
         return row(check.function, check.module, 'error',
                    f'the checker could not judge what came back ({type(e).__name__}: {e})', **base)
+    # The whole message and traceback of every call that raised, for the JSON.
+    errors = {label: {k: r.get(k) for k in ('error', 'where', 'traceback')}
+              for label, r in result['calls'].items() if isinstance(r, dict) and 'error' in r}
     return row(check.function, check.module, findings.status, findings.hint,
                problems=findings.problems, warnings=findings.warnings, notes=findings.notes,
-               details=findings.details, **base)
+               details=findings.details, errors=errors, **base)
 
 
 def training_inputs(settings, scratch):
@@ -321,7 +322,7 @@ def run_check(check, session, train_settings):
                                        {**inputs, 'needs': list(check.needs)}, limit, session.scratch)
     out = judged_row(check, inputs, result, ended, seconds, limit)
     if check.function == 'findLetters':
-        out.setdefault('details', {})['ours'] = sc.reference_findLetters(inputs)
+        out.setdefault('details', {})['ours'] = sc.reference_findLetters()
     return out
 
 

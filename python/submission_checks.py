@@ -23,6 +23,7 @@ our sigmoid), so one bug fails one check instead of every check after it.
 import nn  # noqa: I001  (first: it sets the BLAS threads before numpy loads)
 
 import copy
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -173,10 +174,20 @@ def call_error(fn_text, r):
     if r.get('timeout'):
         return f'{fn_text} did not finish within the time limit ({r["timeout"]:g} s)'
     if 'error' in r:
-        where = f' ({r["where"]})' if r.get('where') else ''
-        why = ': input() reads nothing here, so leave it out' if r['error'].startswith('EOFError') else ''
-        return f'{fn_text} raised {r["error"]}{where}{why}'
+        return f'{fn_text} raised {short_error(r)}'
     return None
+
+
+def short_error(r):
+    """'ValueError: first line of the message (nn.py line 57)', cut to fit a
+    table row (the whole message and traceback are in the JSON)."""
+    text = r['error'].strip().splitlines()[0] if r['error'].strip() else r['error']
+    if len(text) > 140:
+        cut = text.find('. ', 40, 140)
+        text = text[:cut + 1] if cut > 0 else text[:137] + '...'
+    where = f' ({r["where"]})' if r.get('where') else ''
+    why = ': input() reads nothing here, so leave it out' if text.startswith('EOFError') else ''
+    return text + where + why
 
 
 class Unfinished(dict):
@@ -655,12 +666,20 @@ def judge_own_network(net, r, f):
 # get_random_batches: every example exactly once, in batches of batch_size
 # ----------------------------------------------------------------------------
 def inputs_get_random_batches():
+    # Sizes chosen so that the usual readings of batch_size differ: 10 by 4
+    # should give [4, 4, 2]; np.array_split into N // 4 parts gives [5, 5];
+    # batch_size taken as the number of batches gives [3, 3, 2, 2].
     cases = {}
-    for label, n, bs in (('10 by 3', 10, 3), ('12 by 4', 12, 4)):
+    for label, n, bs in (('10 by 4', 10, 4), ('12 by 4', 12, 4)):
         x = np.random.default_rng(n).normal(size=(n, 3))
         x[:, 0] = np.arange(n)      # column 0 names the example ...
         cases[label] = (x, np.eye(n), bs)  # ... and its one-hot label names it too
     return {'cases': cases}
+
+
+def split_sizes(n, parts):
+    """Sorted batch sizes of np.array_split(range(n), parts)."""
+    return sorted(len(a) for a in np.array_split(np.arange(n), max(parts, 1)))
 
 
 def batch_pairs(value):
@@ -725,9 +744,14 @@ def judge_get_random_batches(inp, calls):
                           'batch is dropped')
             else:
                 f.problem(f'{text}: {missing} of the {n} examples never appear')
+        elif sorted(sizes) == split_sizes(n, n // bs) != sorted(want_sizes):
+            f.warn(f'{text}: batch sizes {sizes}, expected {want_sizes}: np.array_split(order, '
+                   'N // batch_size) spreads the leftover examples over the batches')
+        elif sorted(sizes) == split_sizes(n, bs) != sorted(want_sizes):
+            f.problem(f'{text}: batch sizes {sizes}, expected {want_sizes}: batch_size is used '
+                      'as the number of batches')
         elif sorted(sizes) != sorted(want_sizes):
-            hint = ' (batch_size is used as the number of batches)' if len(sizes) == bs else ''
-            f.problem(f'{text}: batch sizes {sizes}, expected {want_sizes}{hint}')
+            f.problem(f'{text}: batch sizes {sizes}, expected {want_sizes}')
     if orders and all(orders):
         f.problem('the batches keep the data\'s order: shuffle before splitting')
     f.measured.append('every example exactly once, x and y rows together, shuffled, batches of '
@@ -794,6 +818,7 @@ def draw_page(shape, lines, top, left, height, width, step, line_step, radius,
     return np.clip(gray[..., None] * tint, 0, 1), np.array(boxes), ink_mask
 
 
+@functools.lru_cache(maxsize=1)
 def drawn_pages():
     """Two pages the handout's method reads: a clean one and one lit unevenly.
     Wider than tall, and no character sits where swapping x and y would land
@@ -927,16 +952,17 @@ def judge_bw(bw, shape, ink, page, f):
                   'of the paper light; expected characters black (0) on white (1)')
 
 
-def reference_findLetters(inp):
-    """Our q4.findLetters on the same pages: (matched, true, found) per
-    page, shown next to the student's. None if ours cannot run."""
+@functools.lru_cache(maxsize=1)
+def reference_findLetters():
+    """Our q4.findLetters on the drawn pages: matched, true and found boxes
+    per page, shown next to the student's (or why ours could not run)."""
     try:
         import q4
         out = {}
-        for page, image in inp['pages'].items():
+        for page, (image, truth, _) in drawn_pages().items():
             boxes, _ = q4.findLetters(image)
-            matched, _ = match_counts(np.asarray(boxes).reshape(-1, 4), inp['truth'][page])
-            out[page] = {'matched': matched, 'true_boxes': len(inp['truth'][page]), 'found': len(boxes)}
+            matched, _ = match_counts(np.asarray(boxes).reshape(-1, 4), truth)
+            out[page] = {'matched': matched, 'true_boxes': len(truth), 'found': len(boxes)}
         return out
     except Exception as e:  # noqa: BLE001  (ours is context only; never fail a student's check on it)
         return {'error': f'{type(e).__name__}: {e}'}
@@ -954,8 +980,7 @@ def judge_train(inp, calls):
     f.details.update(history=h, epochs_asked=inp['epochs'], lr=inp['lr'], batch_size=inp['batch_size'])
     done = f'after {epochs} of {inp["epochs"]} epochs' if epochs < inp['epochs'] else f'after {epochs} epochs'
     if 'error' in r:
-        where = f' ({r["where"]})' if r.get('where') else ''
-        f.problem(f'training raised {r["error"]}{where} in epoch {epochs + 1}')
+        f.problem(f'training raised {short_error(r)} in epoch {epochs + 1}')
     if r.get('partial'):
         f.problem(f'stopped by the time limit {done}')
     losses = h.get('train_loss', [])

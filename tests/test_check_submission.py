@@ -167,16 +167,16 @@ def test_messy_but_right_student_code_passes(tmp_path):
     assert snapshot(folder) == before
 
 
-def test_hostile_student_code_is_reported_function_by_function(tmp_path):
+def test_hostile_student_code_is_reported_function_by_function(tmp_path, capsys):
     """input(), an endless loop, a print flood, a segfault, lists for
-    arrays, 2-D biases, a mean loss and a missing function: each is named
-    on its own row and the checker finishes with exit code 1."""
+    arrays, 2-D biases, a mean loss, a missing function and a file written
+    on import: each is named on its own row, the checker finishes with exit
+    code 1, and PATH is left as it was."""
     folder = SUBMISSIONS / 'odd'
     before = snapshot(folder)
     out = tmp_path / 'report.json'
-    proc = subprocess.run([sys.executable, str(CHECKER), str(folder), '--json', str(out),
-                           '--timeout', '3'], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert cs.main([str(folder), '--json', str(out), '--timeout', '3']) == 1
+    assert 'MISSING  nn.py defines no function get_random_batches' in capsys.readouterr().out
     report = json.loads(out.read_text())
     got = statuses(report)
     assert got == {'initialize_weights': 'fail', 'sigmoid': 'fail', 'forward': 'warn',

@@ -3,12 +3,9 @@ import sys
 
 import numpy as np
 from util import *
-import matplotlib.pyplot as plt
 
 print("starting nn.py")
 open("debug_log.txt", "a").write("nn.py imported\n")       # writes into the working folder
-plt.figure()
-plt.show()
 
 
 def initialize_weights(in_size, out_size, params, name='', seed=None):

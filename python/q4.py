@@ -35,7 +35,7 @@ from data import CLASS_NAMES, from_image
 WORK_SIDE = 1000         # long side of the working image, pixels
 MIN_SIDE = 16            # smaller images cannot hold a legible character
 MIN_CONTRAST = 0.12      # ink is at least this much darker than its paper (fraction)
-NOISE_SIGMAS = 6.0       # ... and this many noise standard deviations above it
+NOISE_SIGMAS = 4.5       # ... and this many noise standard deviations above it
 
 # Sizes relative to the median character height h of the image.
 SPECK = 0.3              # drop components whose larger side is < SPECK h
@@ -46,7 +46,9 @@ MERGED_HEIGHT = 1.5      # ... into a box no taller than MERGED_HEIGHT h
 SPACE_FACTOR = 0.3       # a space: gap > median gap + SPACE_FACTOR h (see space_after)
 RULE_LENGTH = 3.0        # a straight run of ink longer than RULE_LENGTH h is a ruled line
 RULE_INK_RATIO = 1.6     # ... unless a pixel on it is this much darker than the rule
-FAINT_RATIO = 0.35       # drop components whose peak darkness is < FAINT_RATIO of the letters'
+FAINT_RATIO = 0.5        # drop components whose peak darkness is < FAINT_RATIO of the letters'
+RUN_FILL = 0.85          # a straight run may have gaps: this fraction of it is ink
+REMNANT = 0.3           # ... and what is left of it: pieces thinner than REMNANT h
 MAX_SKEW = 20.0          # text lines are tilted by at most this many degrees
 
 
@@ -168,17 +170,25 @@ def upscale_mask(mask, factor, shape):
 def ink_darkness(gray):
     """How much darker each pixel is than the paper around it, in [0, 1].
 
-    The paper's brightness is a max filter (which replaces the dark strokes,
-    far thinner than its window, by the paper next to them) then a mean
-    filter (which smooths), both 1/20 of the image wide and computed on a 4x
-    coarser grid for speed. What is left is the shading of the page.
-    darkness = 1 - gray / paper is the ink's contrast, independent of lighting.
+    The paper's brightness is a grayscale closing, 1/20 of the image wide:
+    a max filter replaces the dark strokes, far thinner than its window, by
+    the paper next to them, and a min filter of the same size moves the
+    edge of a hard shadow back to where it is (a mean filter would blur it
+    and make the shaded paper beside it look like ink). A small mean filter
+    smooths the result and a small min filter settles its sharp edges. All on a 4x coarser grid for speed. What is left is
+    the shading of the page: darkness = 1 - gray / paper is the ink's
+    contrast, independent of lighting.
     """
     step = 4
     coarse = gray[::step, ::step]
     size = max(3, int(max(gray.shape) / 20 / step) | 1)
-    paper = ndi.uniform_filter(ndi.maximum_filter(coarse, size=size), size=size)
+    paper = ndi.uniform_filter(ndi.grey_closing(coarse, size=size), size=3)
+    # At a sharp edge (the page on a desk) the smoothing and the coarse grid
+    # would leave the desk next to the edge under a paper-bright estimate,
+    # a band of 'ink': there the darker neighbour's value wins.
+    paper = ndi.minimum_filter(paper, size=3)
     paper = np.repeat(np.repeat(paper, step, axis=0), step, axis=1)[:gray.shape[0], :gray.shape[1]]
+    paper = ndi.minimum_filter(paper, size=2 * step + 1)
     return np.clip(1.0 - gray / np.maximum(paper, 1e-3), 0.0, 1.0)
 
 
@@ -269,33 +279,55 @@ def ink_at_work_scale(image):
 # ----------------------------------------------------------------------------
 # Tilted pages: the angle of the text lines
 # ----------------------------------------------------------------------------
-def estimate_skew(boxes, max_angle=MAX_SKEW, step=0.5):
+def estimate_skew(points, bin_size, max_angle=MAX_SKEW, step=0.5):
     """The angle (degrees) of the text lines: y grows by tan(angle) per
     pixel of x along a line (image axes, y down).
 
-    The box centres are projected across the lines at each candidate angle;
-    at the right angle the centres of one line fall into one narrow bin, so
+    points (N, 2) of (y, x): box centres, or ink pixels. They are projected
+    across the lines at each candidate angle; at the right angle the points
+    of one line (or one ruled line) fall into few bins of ``bin_size``, so
     the histogram is most peaked (largest sum of squared counts: a
-    projection profile). Bins are a third of the median letter height. The
-    smallest angle within 2% of the best score wins, so a page whose lines
-    are too short to say stays at 0.
+    projection profile). The smallest angle within 2% of the best score
+    wins, so a page whose lines are too short to say stays at 0.
     """
-    boxes = np.asarray(boxes, float).reshape(-1, 4)
-    if len(boxes) < 3:
+    points = np.asarray(points, float).reshape(-1, 2)
+    if len(points) < 3:
         return 0.0
-    yc, xc = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
-    bin_size = max(np.median(boxes[:, 2] - boxes[:, 0]) / 3, 1.0)
     angles = np.arange(-max_angle, max_angle + step / 2, step)
     scores = []
     for a in np.deg2rad(angles):
-        across = yc * np.cos(a) - xc * np.sin(a)
-        counts = np.bincount(((across - across.min()) / bin_size).astype(int))
+        across = (points[:, 0] * np.cos(a) - points[:, 1] * np.sin(a)) / bin_size
+        across -= across.min()
         # half-bin offsets too, so a line split by a bin edge is not penalised
-        counts2 = np.bincount(((across - across.min()) / bin_size + 0.5).astype(int))
-        scores.append(max((counts ** 2).sum(), (counts2 ** 2).sum()))
+        scores.append(max((np.bincount(across.astype(int)) ** 2).sum(),
+                          (np.bincount((across + 0.5).astype(int)) ** 2).sum()))
     scores = np.array(scores, float)
     good = np.flatnonzero(scores >= 0.98 * scores.max())
     return float(angles[good[np.argmin(np.abs(angles[good]))]])
+
+
+def box_centres(boxes):
+    """(N, 4) boxes -> (N, 2) centres (y, x)."""
+    boxes = np.asarray(boxes, float).reshape(-1, 4)
+    return np.stack([boxes[:, 0] + boxes[:, 2], boxes[:, 1] + boxes[:, 3]], 1) / 2
+
+
+def skew_of_boxes(boxes):
+    """The text lines' angle from the character boxes (``estimate_skew`` of
+    their centres, bins a third of a letter high)."""
+    boxes = np.asarray(boxes).reshape(-1, 4)
+    if len(boxes) == 0:
+        return 0.0
+    return estimate_skew(box_centres(boxes), max(np.median(boxes[:, 2] - boxes[:, 0]) / 3, 1.0))
+
+
+def skew_of_mask(mask, max_points=20000):
+    """The angle of the lines (text or ruled) from up to max_points ink
+    pixels of the mask, in bins of 2 pixels."""
+    points = np.argwhere(mask)
+    if len(points) > max_points:
+        points = points[::len(points) // max_points + 1]
+    return estimate_skew(points, 2.0)
 
 
 # ----------------------------------------------------------------------------
@@ -313,55 +345,73 @@ def shear_columns(a, angle, inverse=False):
     return np.take_along_axis(padded, rows, axis=0)
 
 
-def long_runs(mask, length):
-    """Binary opening of mask with a horizontal line of ``length`` pixels:
-    the pixels that belong to a horizontal run at least that long. Both
-    the erosion and the dilation are running means, O(size) for any length."""
-    m = mask.astype(np.float32)
-    core = ndi.uniform_filter1d(m, length, axis=1, mode='constant') > 1 - 0.5 / length
-    return ndi.uniform_filter1d(core.astype(np.float32), length, axis=1, mode='constant') > 0.5 / length
+def long_runs(mask, length, fill=RUN_FILL):
+    """The pixels of mask on horizontal runs at least ``length`` long: a
+    binary opening with a line, done with running means so it costs O(size)
+    for any length. A window counts as a run when at least ``fill`` of its
+    pixels are ink in its row or the rows beside it: a faint printed line
+    breaks up, and a thin one a fraction of a degree off the estimated
+    angle steps from row to row."""
+    band = mask | np.roll(mask, 1, axis=0) | np.roll(mask, -1, axis=0)
+    core = ndi.uniform_filter1d(band.astype(np.float32), length, axis=1, mode='constant') >= fill
+    run = ndi.uniform_filter1d(core.astype(np.float32), length, axis=1, mode='constant') > 0.5 / length
+    return mask & (run | np.roll(run, 1, axis=0) | np.roll(run, -1, axis=0))
 
 
 def straight_lines(mask, angle, length):
     """Pixels of mask on straight lines at least ``length`` long, parallel or
-    perpendicular to text lines at ``angle`` degrees: (along, across) masks."""
+    perpendicular to text lines at ``angle`` degrees: (along, across) masks.
+    A line takes the ink one pixel beside it along (see ``long_runs``)."""
     along = shear_columns(long_runs(shear_columns(mask, angle), length), angle, inverse=True)
     across = shear_columns(long_runs(shear_columns(mask.T, -angle), length), -angle, inverse=True).T
     return along, across
 
 
-def remove_rules(mask, dark, angle, char_h):
-    """Take ruled and margin lines (and a squared grid) out of the ink mask
-    without eating the strokes that touch or cross them.
+def remove_rules(mask, dark, angle, length, char_h):
+    """Take ruled and margin lines (and a squared grid, and the straight
+    edge of a page) out of the ink mask without eating the strokes that
+    touch or cross them.
 
-    A rule is a run of ink longer than RULE_LENGTH letter heights, parallel
-    or perpendicular to the text. Its pixels are removed, except where
-    (a) a stroke crosses it: there is ink on both sides of it within a
-    rule's width, or (b) the pixel is clearly darker than the rule itself
-    (pen on a printed rule). Returns the cleaned mask.
+    A rule is a straight run of ink at least ``length`` pixels long,
+    parallel or perpendicular to the text at ``angle``. Its pixels are
+    removed, except where (a) a stroke crosses it: there is ink on both
+    sides of it within a rule's width, or (b) the pixel is clearly darker
+    than the rule itself (pen on a printed rule). What the removal leaves of
+    a rule itself, pieces thinner across it than REMNANT letter heights
+    that touched it, goes too (char_h=0 keeps them). Returns the cleaned mask.
     """
-    length = max(int(RULE_LENGTH * char_h), 15)
-    along, across = straight_lines(mask, angle, length)
+    along, across = straight_lines(mask, angle, max(int(length), 15))
     rules = along | across
     if not rules.any():
         return mask
     ink = mask & ~rules
-    keep = dark > RULE_INK_RATIO * np.median(dark[rules])
+    # the rule's own darkness: most of its pixels are no darker than this
+    keep = dark > RULE_INK_RATIO * np.percentile(dark[rules], 75)
     width = 4                                           # a rule is at most this wide here
     for lines, axis in ((along, 0), (across, 1)):
-        if not lines.any():
-            continue
-        before = np.zeros_like(ink)
-        after = np.zeros_like(ink)
-        for d in range(1, width + 1):
-            before |= np.roll(ink, d, axis=axis)
-            after |= np.roll(ink, -d, axis=axis)
-        keep |= lines & before & after
-    return ink | (rules & keep)
+        if lines.any():
+            before, after = np.zeros_like(ink), np.zeros_like(ink)
+            for d in range(1, width + 1):
+                before |= np.roll(ink, d, axis=axis)
+                after |= np.roll(ink, -d, axis=axis)
+            keep |= lines & before & after
+    cleaned = ink | (rules & keep)
+    if not char_h:
+        return cleaned
+    # remnants: small pieces next to a removed rule, thin across it
+    removed = ndi.binary_dilation(rules & ~keep, np.ones((3, 3), bool))
+    labels, n = ndi.label(cleaned, np.ones((3, 3)))
+    touching = np.zeros(n + 1, bool)
+    touching[np.unique(labels[removed & cleaned])] = True
+    drop = np.zeros(n + 1, bool)
+    for i, (ys, xs) in enumerate(ndi.find_objects(labels), start=1):
+        if touching[i]:
+            drop[i] = min(ys.stop - ys.start, xs.stop - xs.start) < REMNANT * char_h
+    return cleaned & ~drop[labels]
 
 
 # ----------------------------------------------------------------------------
-# 5-6: ink mask -> character boxes
+# Components -> character boxes, without ghosts
 # ----------------------------------------------------------------------------
 def drop_faint(boxes, labels_max, char_h):
     """Keep components whose peak darkness is at least FAINT_RATIO of the
@@ -396,6 +446,13 @@ def character_boxes(mask, dark=None):
     return boxes[np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) >= SPECK * char_h]
 
 
+def letter_height(mask):
+    """Median height of the components of mask once those much taller or
+    wider than a letter are left out."""
+    boxes = label_boxes(mask)
+    return median_height(filter_boxes(boxes, median_height(boxes)))
+
+
 def findLetters(image):
     """Q4.2: locate the handwritten characters in an image.
 
@@ -409,10 +466,13 @@ def findLetters(image):
     """
     image = check_image(image)
     mask, dark, factor = ink_at_work_scale(image)
-    # A first look at the components gives the letter height and the angle
-    # of the lines, which say how long a ruled line is and which way it runs.
-    first = filter_boxes(label_boxes(mask), median_height(label_boxes(mask)))
-    mask = remove_rules(mask, dark, estimate_skew(first), median_height(first))
+    # The angle of the lines (text or ruled) says which way rules run. Rules
+    # that cross the page go first; then the letter height, measured without
+    # them, says how long a shorter straight line must be to be a rule.
+    angle = skew_of_mask(mask)
+    mask = remove_rules(mask, dark, angle, max(mask.shape) / 4, 0)
+    char_h = letter_height(mask)
+    mask = remove_rules(mask, dark, angle, RULE_LENGTH * char_h, char_h)
     boxes = character_boxes(mask, dark)
     bboxes = np.minimum(boxes * factor, np.array(image.shape[:2] * 2))
     return bboxes, upscale_mask(mask, factor, image.shape[:2])
@@ -590,7 +650,7 @@ def group_lines(boxes, angle=None):
     """Group boxes into text lines, top to bottom, each sorted left to right.
 
     boxes (N, 4) of [y1, x1, y2, x2]; angle: the lines' tilt in degrees
-    (``estimate_skew``; None estimates it). Positions are measured across
+    (``skew_of_boxes``; None estimates it). Positions are measured across
     and along the tilted lines. Each box is shrunk to its middle half
     across the line; boxes whose middle halves overlap, directly or through
     a chain of others, are on one line. The middle half ignores what sticks
@@ -599,7 +659,7 @@ def group_lines(boxes, angle=None):
     letter height, stay apart. Returns a list of index arrays.
     """
     boxes = np.asarray(boxes).reshape(-1, 4)
-    t = np.deg2rad(estimate_skew(boxes) if angle is None else angle)
+    t = np.deg2rad(skew_of_boxes(boxes) if angle is None else angle)
     yc, xc = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
     across, along = yc * np.cos(t) - xc * np.sin(t), xc * np.cos(t) + yc * np.sin(t)
     quarter = (boxes[:, 2] - boxes[:, 0]) / 4
@@ -740,7 +800,7 @@ def read_text(boxes, bw, classify, image=None):
       angle     the text lines' tilt in degrees
     """
     boxes = np.asarray(boxes).reshape(-1, 4)
-    angle = estimate_skew(boxes)
+    angle = skew_of_boxes(boxes)
     lines = group_lines(boxes, angle)
     order = np.concatenate(lines) if lines else np.zeros(0, int)
     boxes = boxes[order]

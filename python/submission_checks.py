@@ -255,6 +255,9 @@ def judge_initialize_weights(inp, calls):
             continue
         f.warn(array_form_warning(f'params[{wk!r}]', params[wk]))
         f.warn(array_form_warning(f'params[{bk!r}]', params[bk]))
+        if not (np.isfinite(W).all() and np.isfinite(b).all()):
+            f.problem(f'{wk} or {bk} holds nan or inf (np.empty leaves memory uninitialised)')
+            continue
         if W.shape != (i, o):
             transposed = ' (out, in): the handout computes X @ W' if W.shape == (o, i) else ''
             f.problem(f'{wk} has shape {shape_text(W.shape)}{transposed}, expected (in_size, out_size) = ({i}, {o})')

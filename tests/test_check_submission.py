@@ -5,7 +5,8 @@ and hostile student code is reported, never fatal; PATH is never written.
 Each breakage is a one-line text substitution in a copy of our nn.py (or a
 wrapper appended to q4.py); the substitution must apply exactly once, so a
 change to nn.py that moves the line fails here loudly instead of testing
-nothing.
+nothing. The catalogue of usual mistakes at the end runs the probes in this
+process on small student functions, so each hint is checked in milliseconds.
 """
 import json
 import pickle
@@ -14,12 +15,15 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 import check_submission as cs
+import nn
 import submission_checks as sc
+import submission_probe
 from conftest import ROOT, write_nist36
 
 PYTHON = ROOT / 'python'
@@ -286,3 +290,115 @@ def test_results_are_unpickled_without_running_code(tmp_path):
             return (print, ('ran code',))
     evil.write_bytes(pickle.dumps({'calls': Evil()}))
     assert cs.read_result(evil) is None
+
+
+# ----------------------------------------------------------------------------
+# The hint for each usual mistake (probes run in-process: no subprocess)
+# ----------------------------------------------------------------------------
+def judged(function, **student):
+    """Run a check's probe on student functions given as keywords, in this
+    process, and judge what came back."""
+    check = next(c for c in sc.CHECKS if c.function == function)
+    inputs, calls = check.inputs(), {}
+    submission_probe.PROBES[function](SimpleNamespace(**student), inputs, calls)
+    return check.judge(inputs, calls)
+
+
+def softmax_global_max(x):
+    e = np.exp(x - x.max())
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def softmax_columns(x):
+    e = np.exp(x - x.max(axis=0))
+    return e / e.sum(axis=0)
+
+
+def forward_variant(bias=True, fixed_sigmoid=False, cache_order=(0, 1, 2)):
+    def forward(X, params, name='', activation=None):
+        pre = X @ params['W' + name] + (params['b' + name] if bias else 0)
+        post = nn.sigmoid(pre.copy()) if fixed_sigmoid else activation(pre)
+        params['cache_' + name] = tuple((X, pre, post)[i] for i in cache_order)
+        return post
+    return forward
+
+
+def loss_variant(kind):
+    def compute_loss_and_acc(y, probs):
+        loss = -np.sum(y * np.log(probs))
+        acc = np.mean(np.argmax(y, 1) == np.argmax(probs, 1))
+        return {'mean': (loss / len(y), acc), 'count': (loss, acc * len(y)),
+                'percent': (loss, 100 * acc), 'swapped': (acc, loss)}[kind]
+    return compute_loss_and_acc
+
+
+def batches_variant(kind):
+    def get_random_batches(x, y, batch_size):
+        n = len(x)
+        order = np.arange(n) if kind == 'unshuffled' else np.random.permutation(n)
+        cuts = range(0, n - n % batch_size if kind == 'drop_last' else n, batch_size)
+        out = [(x[order[i:i + batch_size]], y[order[i:i + batch_size]]) for i in cuts]
+        if kind == 'apart':
+            other = np.random.permutation(n)
+            out = [(x[order[i:i + batch_size]], y[other[i:i + batch_size]]) for i in cuts]
+        if kind == 'two_lists':
+            return [b[0] for b in out], [b[1] for b in out]
+        return out
+    return get_random_batches
+
+
+def init_variant(kind):
+    def initialize_weights(in_size, out_size, params, name=''):
+        n = in_size + out_size
+        W = {'normal': lambda: np.random.normal(0, np.sqrt(2 / n), (in_size, out_size)),
+             'transposed': lambda: np.random.uniform(-1, 1, (out_size, in_size)) * np.sqrt(6 / n),
+             'lecun': lambda: np.random.uniform(-1, 1, (in_size, out_size)) * np.sqrt(3 / in_size)}[kind]()
+        params['W' + name], params['b' + name] = W, np.zeros(out_size)
+    return initialize_weights
+
+
+def backwards_variant(kind):
+    def backwards(delta, params, name='', activation_deriv=None):
+        X, _, post = params['cache_' + name]
+        g = delta if kind == 'no_deriv' else delta * activation_deriv(post)
+        params['grad_W' + name] = X.T @ g
+        params['grad_b' + name] = g if kind == 'unsummed_b' else g.sum(axis=0)
+        return g @ params['W' + name].T
+    return backwards
+
+
+@pytest.mark.parametrize('function, student, hint', [
+    ('softmax', {'softmax': softmax_global_max}, "own max .*not the global max"),
+    ('softmax', {'softmax': softmax_columns}, r'normalises each column \(axis 0\)'),
+    ('forward', {'forward': forward_variant(bias=False)}, 'misses the bias'),
+    ('forward', {'forward': forward_variant(fixed_sigmoid=True)}, 'use the activation argument'),
+    ('forward', {'forward': forward_variant(cache_order=(0, 2, 1))},
+     r'the cache holds \(X, post_act, pre_act\)'),
+    ('compute_loss_and_acc', {'compute_loss_and_acc': loss_variant('mean')}, 'is the mean over'),
+    ('compute_loss_and_acc', {'compute_loss_and_acc': loss_variant('count')}, 'acc = 2 is a count'),
+    ('compute_loss_and_acc', {'compute_loss_and_acc': loss_variant('percent')}, 'is a percentage'),
+    ('compute_loss_and_acc', {'compute_loss_and_acc': loss_variant('swapped')}, r'returns \(acc, loss\)'),
+    ('get_random_batches', {'get_random_batches': batches_variant('drop_last')},
+     'the last 2 examples never appear: the leftover smaller batch is dropped'),
+    ('get_random_batches', {'get_random_batches': batches_variant('unshuffled')}, "keep the data's order"),
+    ('get_random_batches', {'get_random_batches': batches_variant('apart')}, 'x and y rows no longer match'),
+    ('get_random_batches', {'get_random_batches': batches_variant('two_lists')},
+     r'returns \(x_batches, y_batches\)'),
+    ('initialize_weights', {'initialize_weights': init_variant('normal')}, 'looks normal'),
+    ('initialize_weights', {'initialize_weights': init_variant('transposed')},
+     r'has shape \(300, 200\) \(out, in\)'),
+    ('initialize_weights', {'initialize_weights': init_variant('lecun')}, "1/in_size \\(LeCun's\\)"),
+    ('sigmoid_deriv', {'sigmoid_deriv': lambda s: 1 - s ** 2}, 'the derivative of tanh'),
+    ('backwards', {'backwards': backwards_variant('no_deriv')}, 'never calls activation_deriv'),
+    ('backwards', {'backwards': backwards_variant('unsummed_b')},
+     r'grad_blayer1 has shape \(6, 4\).*sum the per-example gradients over the examples'),
+])
+def test_each_usual_mistake_gets_its_hint(function, student, hint):
+    found = judged(function, **student)
+    assert found.status == 'fail' and re.search(hint, found.hint), found.hint
+
+
+def test_right_answers_pass_in_process():
+    for function in ('initialize_weights', 'sigmoid', 'forward', 'softmax', 'compute_loss_and_acc',
+                     'sigmoid_deriv', 'get_random_batches'):
+        assert judged(function, **{function: getattr(nn, function)}).status == 'pass', function

@@ -242,7 +242,8 @@ def judged_row(check, inputs, result, ended, seconds, timeout):
         base.update(printed=result.get('printed', '')[:500], printed_chars=result.get('printed_chars', 0))
     if result is None or (ended != 'ok' and ended != 'timeout') or not result.get('calls'):
         why = (f'did not finish within {timeout:g} s (an endless loop, or waiting for input?)'
-               if ended == 'timeout' else f'the process {ended}')
+               if ended == 'timeout' else f'the process {ended}' if ended != 'ok' else
+               'the process finished, but its result could not be read')
         return row(check.function, check.module, 'fail', why, **base)
     calls = result['calls']
     if ended == 'timeout':
@@ -414,6 +415,10 @@ def main(argv=None):
     p.add_argument('--data-dir', type=Path, default=DATA_DIR, help='--train: folder with nist36_*.mat')
     p.add_argument('--jobs', type=int, default=2, help='checks run at the same time')
     args = p.parse_args(argv)
+    if args.json and not args.json.parent.is_dir():
+        print(f'error: --json {args.json}: the folder {args.json.parent} does not exist',
+              file=sys.stderr)
+        return 2
     if args.train:
         print(f'(--train: the student\'s network trains for {args.epochs} epochs on NIST36 '
               'alongside the other checks)', file=sys.stderr, flush=True)

@@ -119,7 +119,11 @@ def plain(value, depth=0):
     if value is None or isinstance(value, (bool, int, float, complex, str, np.generic)):
         return value
     if isinstance(value, np.ndarray):
-        return value.copy() if value.dtype != object else [plain(v, depth + 1) for v in value.tolist()]
+        if value.dtype == object:
+            return [plain(v, depth + 1) for v in value.tolist()]
+        # a plain ndarray: subclasses (np.matrix, masked arrays) would need
+        # their own classes to unpickle, which the parent does not allow
+        return np.array(value, copy=True, subok=False)
     if depth > 6:
         return {'__object__': type(value).__name__, 'repr': '(nested too deep)'}
     if isinstance(value, (list, tuple)):
@@ -148,8 +152,17 @@ def error_summary(exc):
     theirs = [fr for fr in traceback.extract_tb(exc.__traceback__)
               if os.path.abspath(fr.filename).startswith(STUDENT_DIR + os.sep)]
     where = f'{os.path.basename(theirs[-1].filename)} line {theirs[-1].lineno}' if theirs else None
-    return {'error': f'{type(exc).__name__}: {exc}'[:500], 'where': where,
+    try:
+        message = str(exc)
+    except Exception:  # noqa: BLE001  (their exception class's __str__ may itself fail)
+        message = '?'
+    return {'error': f'{type(exc).__name__}: {message}'[:500], 'where': where,
             'traceback': ''.join(tb)[-4000:]}
+
+
+def warning_texts(caught):
+    """The distinct warning messages, at most 20 (a warning in a loop repeats)."""
+    return list(dict.fromkeys(str(w.message)[:300] for w in caught))[:20]
 
 
 def call(fn, *args, **kwargs):
@@ -170,7 +183,7 @@ def call(fn, *args, **kwargs):
             value = fn(*args, **kwargs)
         except BaseException as e:  # noqa: B036  (exit() and KeyboardInterrupt too)
             out = error_summary(e)
-            out['warnings'] = [str(w.message)[:300] for w in caught[:20]]
+            out['warnings'] = warning_texts(caught)
             return out
         # A generator's body runs only when iterated: do it here, inside the
         # warning catcher and the error handler.
@@ -178,7 +191,7 @@ def call(fn, *args, **kwargs):
             recorded = plain(value)
         except BaseException as e:  # noqa: B036
             return error_summary(e)
-    return {'value': recorded, 'warnings': [str(w.message)[:300] for w in caught[:20]],
+    return {'value': recorded, 'warnings': warning_texts(caught),
             'seconds': time.perf_counter() - start}
 
 

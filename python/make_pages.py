@@ -428,7 +428,8 @@ def make_pages(glyphs, labels, per_condition=3, seed=0, conditions=CONDITIONS):
 def score_page(page, read, native):
     """Read one page as a user's file and score it against its labels.
 
-    read(image) -> (boxes in reading order, characters read per box, text);
+    read(image) -> a dict with 'boxes' (in reading order), 'chars' (read
+    per box) and 'text', as q4.read_text returns;
     native(glyph indices) -> the classifier's reading of those characters'
     own dataset images. Returns a dict of: char_accuracy of the text,
     box recall and precision at IoU >= 0.5, and for the characters found
@@ -438,7 +439,8 @@ def score_page(page, read, native):
     """
     import q4
     image = q4.load_image(page.file_bytes)
-    boxes, chars, text = read(image)
+    result = read(image)
+    boxes, chars, text = result['boxes'], result['chars'], result['text']
     pairs = q4.match_boxes(boxes, page.boxes)
     truth = [page.chars[t] for _, t in pairs]
     from_page = [chars[f] for f, _ in pairs]

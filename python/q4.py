@@ -26,6 +26,8 @@ the network's input, and ``char_accuracy`` scores the text.
 """
 import nn  # noqa: I001  (first: it sets the BLAS threads before numpy loads)
 
+from collections import namedtuple
+
 import numpy as np
 from scipy import ndimage as ndi
 from skimage import filters, measure, morphology, transform
@@ -479,24 +481,27 @@ def findLetters(image):
 
 
 # ----------------------------------------------------------------------------
-# Q4.4: a box -> a 32x32 image in the training data's look
+# Q4.4: a box -> an image in the training data's look
 # ----------------------------------------------------------------------------
-# NIST36 (like EMNIST, which it was made from) frames each character by its
-# bounding box: measured on the NIST36 training images (ink = pixels below
-# 0.5), the larger side of the box spans a median of 26 of the 32 pixels,
-# the box is centred, and strokes are 2.3 to 6.0 pixels wide (5th and 95th
-# percentiles of ink area / skeleton length, median 3.7) with soft edges.
+# NIST36 and EMNIST frame each character by its bounding box. Measured on
+# their training images (ink = pixels darker than half), the larger side of
+# the box spans a median of 26 of NIST36's 32 pixels and 22 of EMNIST's 28,
+# the box is centred, and strokes (ink area / skeleton length) are 2.3-6.0
+# and 2.0-5.1 pixels wide (5th-95th percentiles) with soft edges.
 # ``character_crop`` does the same to a photo's character: the ink's own
 # gray levels, lighting divided out, deskewed, framed by its box. Only a
 # stroke width outside the training data's range (a fine pen on a large
 # photo, a fat marker) is redrawn, by ``prepare_crop``.
-CROP_SIZE = 32
-BOX_SIDE = 26.0          # larger side of the ink box in the crop (NIST36 median)
-STROKE_RANGE = (2.3, 6.0)  # stroke widths NIST36 has (5th-95th percentile), pixels
-CHAR_SIDE = 27.0         # redrawn characters: skeleton + pen, larger side
-PEN_WIDTH = 3.25         # ... drawn stroke width (measures as NIST's median 3.7)
+CropFormat = namedtuple('CropFormat', 'size side strokes pen')
+# size: crop side; side: the ink box's larger side; strokes: the data's
+# stroke widths (lo, hi); pen: the width drawn when redrawing, set so that
+# it measures as the data's median (the soft, rounded ends lose some).
+NIST36_CROP = CropFormat(size=32, side=26.0, strokes=(2.3, 6.0), pen=3.25)
+EMNIST_CROP = CropFormat(size=28, side=22.0, strokes=(2.0, 5.1), pen=2.8)
+CROP_SIZE = NIST36_CROP.size
+ANTI_ALIAS = 0.3         # Gaussian sigma (output pixels) before shrinking a character
 SUPERSAMPLE = 4          # draw at 4x, then average down: anti-aliased edges
-EDGE_BLUR = 0.5          # Gaussian sigma (pixels at 32x32) for NIST's soft edges
+EDGE_BLUR = 0.5          # Gaussian sigma (crop pixels) for the datasets' soft edges
 
 
 def character_mask(bw, box):
@@ -549,7 +554,7 @@ def character_darkness(image, bw, box):
     return np.clip(dark / max(level, 1e-3), 0.0, 1.0), own
 
 
-def frame(dark, angle=0.0, side=BOX_SIDE, size=CROP_SIZE, level=0.5):
+def frame(dark, angle=0.0, side=NIST36_CROP.side, size=NIST36_CROP.size, level=0.5):
     """Resample a darkness image the way NIST36 frames a character: rotated
     by -angle (deskewed), its ink box (pixels above level) scaled so the
     larger side spans ``side`` pixels, centred in a size x size square.
@@ -569,7 +574,7 @@ def frame(dark, angle=0.0, side=BOX_SIDE, size=CROP_SIZE, level=0.5):
     u1, u2, v1, v2 = u.min() - half, u.max() + half, v.min() - half, v.max() + half
     scale = side / max(u2 - u1, v2 - v1)
     if scale < 1:
-        dark = ndi.gaussian_filter(dark, 0.5 / scale)
+        dark = ndi.gaussian_filter(dark, ANTI_ALIAS / scale)
     o = (np.arange(size) + 0.5 - size / 2) / scale
     uu, vv = np.meshgrid((u1 + u2) / 2 + o, (v1 + v2) / 2 + o, indexing='ij')
     y, x = uu * c + vv * s, vv * c - uu * s
@@ -582,19 +587,20 @@ def stroke_width(mask):
     return mask.sum() / max(morphology.skeletonize(mask).sum(), 1)
 
 
-def character_crop(image, bw, box, angle=0.0):
-    """A photo's character -> (32, 32) float, ink 0 on 1, in the NIST36 look:
-    its own gray levels (``character_darkness``), deskewed and framed
-    (``frame``). A character whose strokes are thinner or thicker than
-    NIST36's range is redrawn with NIST's pen instead (``prepare_crop``)."""
+def character_crop(image, bw, box, angle=0.0, fmt=NIST36_CROP):
+    """A photo's character -> (size, size) float, ink 0 on 1, framed like
+    the classifier's training data (``fmt``): its own gray levels
+    (``character_darkness``), deskewed and framed (``frame``). A character
+    whose strokes are thinner or thicker than the data's range is redrawn
+    with the data's pen instead (``prepare_crop``)."""
     dark, _ = character_darkness(image, bw, box)
-    big = frame(dark, angle, BOX_SIDE * SUPERSAMPLE, CROP_SIZE * SUPERSAMPLE) > 0.5
-    if not big.any():
-        return np.ones((CROP_SIZE, CROP_SIZE), np.float32)
-    lo, hi = STROKE_RANGE
-    if not lo <= stroke_width(big) / SUPERSAMPLE <= hi:
-        return prepare_crop(big)
-    return 1.0 - frame(dark, angle)
+    crop = frame(dark, angle, fmt.side, fmt.size)
+    if not (crop > 0.5).any():
+        return np.ones((fmt.size, fmt.size), np.float32)
+    lo, hi = fmt.strokes          # measured as on the data: at the crop's size
+    if not lo <= stroke_width(crop > 0.5) <= hi:
+        return prepare_crop(frame(dark, angle, fmt.side * SUPERSAMPLE, fmt.size * SUPERSAMPLE) > 0.5, fmt)
+    return 1.0 - crop
 
 
 def bounding_crop(mask):
@@ -610,20 +616,22 @@ def skeleton_at(mask, scale):
     return morphology.skeletonize(scaled) if scaled.any() else scaled
 
 
-def prepare_crop(mask):
-    """A character's bool ink mask (h, w) -> (32, 32) float image in the NIST36
-    look: ink 0 (dark) on 1, upright, larger side CHAR_SIDE pixels, centred,
-    strokes drawn PEN_WIDTH wide with soft edges.
+def prepare_crop(mask, fmt=NIST36_CROP):
+    """A character's bool ink mask (h, w) -> (size, size) float image in the
+    training data's look (``fmt``; NIST36's 32x32 by default): ink 0 (dark)
+    on 1, upright, centred, strokes drawn ``fmt.pen`` wide with soft edges.
 
-    Photos differ from the training data in scale and pen width, so the
-    character is redrawn: thin the mask to its skeleton at 4x the final
-    resolution, sized so that skeleton plus pen spans CHAR_SIDE, dilate it
-    with a disk as wide as the pen, and average 4x4 blocks down to 32x32.
+    For ink too thin or too thick to keep, the character is redrawn: thin
+    the mask to its skeleton at 4x the final resolution, sized so that
+    skeleton plus pen spans the data's box side (+1 for the pen's soft
+    ends), dilate it with a disk as wide as the pen, and average 4x4 blocks
+    down.
     """
+    size = fmt.size
     if not mask.any():
-        return np.ones((CROP_SIZE, CROP_SIZE), np.float32)
+        return np.ones((size, size), np.float32)
     mask = bounding_crop(mask)
-    target = (CHAR_SIDE - PEN_WIDTH) * SUPERSAMPLE      # the skeleton's larger side
+    target = (fmt.side + 1 - fmt.pen) * SUPERSAMPLE     # the skeleton's larger side
     scale = target / max(mask.shape)
     skeleton = skeleton_at(mask, scale)
     # Thinning shortens every stroke end by half the original pen's width,
@@ -631,13 +639,13 @@ def prepare_crop(mask):
     extent = max(bounding_crop(skeleton).shape)
     if extent > 1:
         skeleton = skeleton_at(mask, scale * target / extent)
-    skeleton = bounding_crop(skeleton)[:CROP_SIZE * SUPERSAMPLE, :CROP_SIZE * SUPERSAMPLE]
+    skeleton = bounding_crop(skeleton)[:size * SUPERSAMPLE, :size * SUPERSAMPLE]
 
-    big = CROP_SIZE * SUPERSAMPLE
+    big = size * SUPERSAMPLE
     canvas = np.zeros((big, big), bool)
     top, left = (big - np.array(skeleton.shape)) // 2
     canvas[top:top + skeleton.shape[0], left:left + skeleton.shape[1]] = skeleton
-    pen = morphology.disk(int(round(PEN_WIDTH * SUPERSAMPLE / 2)))
+    pen = morphology.disk(int(round(fmt.pen * SUPERSAMPLE / 2)))
     ink = downscale(ndi.binary_dilation(canvas, pen).astype(np.float32), SUPERSAMPLE)
     ink = ndi.gaussian_filter(ink, EDGE_BLUR)
     return np.clip(1.0 - ink / max(ink.max(), 1e-6), 0.0, 1.0).astype(np.float32)
@@ -789,8 +797,9 @@ def read_text(boxes, bw, classify, image=None):
     boxes, bw: findLetters' output. image: the photo they came from; with
     it, each crop keeps the ink's own gray levels (``character_crop``),
     without it the crop is redrawn from bw (``prepare_crop``). classify(crops)
-    -> list of str: crops (N, 32, 32) float in [0, 1], upright, ink 0 on 1;
-    one upper-case character per crop.
+    -> list of str: crops (N, S, S) float in [0, 1], upright, ink 0 on 1,
+    framed as ``classify.crop_format`` says (NIST36_CROP if it says
+    nothing); one upper-case character per crop.
     Returns a dict:
       text      lines joined by newlines, digits and letters made consistent
                 within words (``consistent_word``)
@@ -805,12 +814,13 @@ def read_text(boxes, bw, classify, image=None):
     order = np.concatenate(lines) if lines else np.zeros(0, int)
     boxes = boxes[order]
     line_of = np.repeat(np.arange(len(lines)), [len(line) for line in lines])
+    fmt = getattr(classify, 'crop_format', NIST36_CROP)
     if image is None:
-        crops = [prepare_crop(character_mask(bw, b)) for b in boxes]
+        crops = [prepare_crop(character_mask(bw, b), fmt) for b in boxes]
     else:
         image = check_image(image)
-        crops = [character_crop(image, bw, b, angle) for b in boxes]
-    crops = np.array(crops, dtype=np.float32).reshape(-1, CROP_SIZE, CROP_SIZE)
+        crops = [character_crop(image, bw, b, angle, fmt) for b in boxes]
+    crops = np.array(crops, dtype=np.float32).reshape(-1, fmt.size, fmt.size)
     chars = [str(c) for c in classify(crops)] if len(crops) else []
     if len(chars) != len(crops):
         raise ValueError(f'the classifier returned {len(chars)} characters for {len(crops)} crops')
@@ -834,4 +844,7 @@ def mlp_classifier(params):
         x = from_image(np.asarray(crops, np.float32))
         probs = nn.predict(x, params, layers)
         return [CLASS_NAMES[k] for k in np.argmax(probs, axis=1)]
+    # The same network on images in its training format (N, 32, 32), ink 1
+    # on 0, upright: what the OCR validation compares crops against.
+    classify.native = lambda images: classify(1.0 - np.asarray(images, np.float32))
     return classify

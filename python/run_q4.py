@@ -1,42 +1,66 @@
 """Q4.3-Q4.4: read the handwritten text in photos with the Q3 network.
 
     python python/run_q4.py [IMAGE ...] [--out DIR] [--classifier {mlp,emnist}]
+                            [--pages N] [--page-seed S]
 
-For each image (default: every .jpg/.png in images/): find the characters
-(q4.findLetters), group them into lines, turn each box into a 32x32 image in
-the NIST36 look, classify it, insert spaces at wide gaps, and make each word
-all letters or all digits (q4.consistent_word: "T0" -> "TO"). Writes to DIR
-(default results/q4/, or results/q4_emnist/ with --classifier emnist):
-  <stem>.txt         the extracted text, one line per text line
-  <stem>_boxes.png   the boxes on the image, each with the character read
-  <stem>_crops.png   the 32x32 crops exactly as the network sees them
-  metrics.json       per image: boxes, findLetters seconds, text and, where
-                     images/ground_truth.json has the image, character
-                     accuracy (1 - edit distance / length on upper-case
-                     letters and digits), with and without the word rule;
-                     their means.
+For each image (default: every .jpg/.png in images/): read the file as a
+photo viewer shows it (EXIF orientation, any pixel format), find the
+characters (q4.findLetters), group them into lines along the page's tilt,
+turn each box into a 32x32 crop in the training data's look, classify it,
+insert spaces at wide gaps, and make each word all letters or all digits
+(q4.consistent_word: "T0" -> "TO").
+
+Then the OCR validation set: --pages labelled pages per condition, composed
+by make_pages.py from *test-split* handwriting (NIST36 test for the MLP,
+EMNIST test for the CNN) and photographed in the conditions a phone user
+produces (tilt, shadows, ruled and squared paper, pencil, thin pens, blur and
+JPEG, a desk, a whiteboard, EXIF rotation, 12 megapixels). They are read
+exactly like the photos and scored per condition.
+
+Writes to DIR (default results/q4/, or results/q4_emnist/ with --classifier emnist):
+  <name>.txt          the extracted text, one line per text line
+  <name>_boxes.png    the boxes on the image, each with the character read
+  <name>_crops.png    the 32x32 crops exactly as the network sees them
+                      (<name> is the image's file name without extension, or
+                      folder_name when two images share a name)
+  pages_accuracy.png  per condition: text accuracy, and the classifier's
+                      accuracy on the page's crops against on the same
+                      characters' own dataset images
+  pages_examples.png  one page per condition with its boxes
+  metrics.json        per image: boxes, findLetters seconds, text and, where
+                      images/ground_truth.json has the image, character
+                      accuracy (1 - edit distance / length on upper-case
+                      letters and digits), with and without the word rule;
+                      their means; the page set's scores per condition.
 """
 import nn  # noqa: F401,I001  (first: it sets the BLAS threads before numpy loads)
 
-import argparse
+from collections import Counter
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-import skimage.io
 from matplotlib.patches import Rectangle
 
+import make_pages
 import q4
-from util import (IMAGES_DIR, RESULTS_DIR, REPO_ROOT, Timer, UsageError, image_grid, load_json,
-                  load_params, prepare_output_dir, run_main, save_figure, save_json)
+from questions import EMNIST_NOTE, NIST36_NOTE
+from util import (DATA_DIR, IMAGES_DIR, MARKER, RESULTS_DIR, REPO_ROOT, Parser, Timer, UsageError, at_least,
+                  image_grid, load_json, load_params, prepare_output_dir, run_main, save_figure,
+                  save_json, save_text, seed_value, writable)
 
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.gif', '.webp')
 GROUND_TRUTH = IMAGES_DIR / 'ground_truth.json'
 MLP_WEIGHTS = RESULTS_DIR / 'q3' / 'weights.pickle'
+# Whose test-split handwriting the validation pages are written with: the
+# classifier's own dataset, so no character on a page was seen in training.
+PAGE_SOURCE = {'mlp': 'nist36', 'emnist': 'emnist'}
+PAGE_NOTE = {'mlp': NIST36_NOTE, 'emnist': EMNIST_NOTE}
 
 
 def image_paths(args):
-    """The images to read: the paths given (a folder means its images), or images/."""
+    """The images to read: the paths given (a folder means its images), or
+    images/; a file named twice is read once."""
     paths = []
     for p in args or [IMAGES_DIR]:
         p = Path(p)
@@ -50,19 +74,31 @@ def image_paths(args):
     if not paths:
         raise UsageError(f'no images found in {", ".join(map(str, args or [IMAGES_DIR]))}; '
                          'fetch the samples with `bash scripts/get_data.sh images`')
-    return paths
+    return list({p.resolve(): p for p in paths}.values())
+
+
+def output_names(paths):
+    """A distinct name per image for its output files: the file name
+    without extension, or folder_name where two images share a name (so
+    a/page.png and b/page.jpg never overwrite each other's results)."""
+    counts = Counter(p.stem for p in paths)
+    names = {}
+    for p in paths:
+        name = p.stem if counts[p.stem] == 1 else f'{p.resolve().parent.name}_{p.stem}'
+        while name in names.values():     # same folder name too: number them
+            name += '_'
+        names[p] = name
+    return names
 
 
 def load_image(path):
-    """Read an image file; a file that is not an image is a UsageError."""
+    """Read an image file as a viewer shows it; a file that is not an
+    image is a UsageError."""
     try:
-        return skimage.io.imread(path)
-    except Exception as e:  # imageio and Pillow raise many types for a bad file
-        # Only the first line: imageio goes on to suggest installing plugins
-        # (pyav, opencv) that this project neither needs nor allows.
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise UsageError(f'cannot read {path} as an image ({reason}); pass a JPEG, PNG, BMP '
-                         'or TIFF photo') from None
+        return q4.load_image(path)
+    except ValueError as e:
+        raise UsageError(f'cannot read {path} as an image: {e}; pass a JPEG, PNG, BMP, TIFF, '
+                         'GIF or WebP photo') from None
 
 
 def load_classifier(name, weights):
@@ -77,22 +113,36 @@ def load_classifier(name, weights):
                          'train it first with `python python/run_q7_1.py cnn_emnist`') from None
 
 
-def plot_boxes(image, result, path, title):
-    """The photo with one red box per character and the character read above it."""
+def show_image(ax, image):
+    """Draw a photo of any dtype at its own pixel coordinates, from a copy
+    at most 1300 pixels wide (as sharp as the saved figure, much faster)."""
     h, w = image.shape[:2]
-    fig, ax = plt.subplots(figsize=(12, 12 * h / w + 0.6))
-    # A 1300-pixel copy is as sharp as the saved figure and draws much faster.
     shown = q4.downscale(image, q4.work_factor(image.shape, 1300))
     shown /= np.iinfo(image.dtype).max if np.issubdtype(image.dtype, np.integer) else 1
     if shown.ndim == 3 and shown.shape[2] == 1:
         shown = shown[..., 0]
-    ax.imshow(shown, cmap='Greys_r' if shown.ndim == 2 else None, vmin=0, vmax=1, extent=(0, w, h, 0))
-    size = np.median(result['boxes'][:, 2] - result['boxes'][:, 0]) if len(result['boxes']) else 0
-    for (y1, x1, y2, x2), c in zip(result['boxes'], result['chars']):
-        ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, ec='red', lw=1.2))
-        ax.text(x1, y1 - 0.08 * size, c, color='blue', fontsize=9, fontweight='bold', va='bottom')
-    ax.set_title(title + '\nred: findLetters boxes, blue: the classifier\'s reading of each')
+    ax.imshow(np.clip(shown, 0, 1), cmap='Greys_r' if shown.ndim == 2 else None, vmin=0, vmax=1,
+              extent=(0, w, h, 0))
     ax.set_axis_off()
+
+
+def draw_boxes(ax, boxes, chars=None, lw=1.2):
+    """Red boxes, with the character read above each (blue) when given."""
+    size = np.median(boxes[:, 2] - boxes[:, 0]) if len(boxes) else 0
+    for k, (y1, x1, y2, x2) in enumerate(boxes):
+        ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, ec='red', lw=lw))
+        if chars is not None:
+            ax.text(x1, y1 - 0.08 * size, chars[k], color='blue', fontsize=9, fontweight='bold',
+                    va='bottom')
+
+
+def plot_boxes(image, result, path, title):
+    """The photo with one red box per character and the character read above it."""
+    h, w = image.shape[:2]
+    fig, ax = plt.subplots(figsize=(12, 12 * h / w + 0.6))
+    show_image(ax, image)
+    draw_boxes(ax, result['boxes'], result['chars'])
+    ax.set_title(title + '\nred: findLetters boxes, blue: the classifier\'s reading of each')
     save_figure(fig, path)
 
 
@@ -115,7 +165,13 @@ def shown_path(path):
     return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
 
 
-def read_image(path, classify, classifier, truth, out):
+def read_page(image, classify):
+    """findLetters, then reading order, crops and classification (q4.read_text)."""
+    boxes, bw = q4.findLetters(image)
+    return q4.read_text(boxes, bw, classify, image)
+
+
+def read_image(path, name, classify, classifier, truth, out):
     """Read one image's text, save its text and figures; return its metrics."""
     image = load_image(path)
     with Timer() as t:
@@ -123,33 +179,123 @@ def read_image(path, classify, classifier, truth, out):
             boxes, bw = q4.findLetters(image)
         except ValueError as e:
             raise UsageError(f'{path}: {e}') from None
-    result = q4.read_text(boxes, bw, classify)
+    result = q4.read_text(boxes, bw, classify, image)
     n_lines = len(set(result['line_of'].tolist()))
-    print(f'\n{path.name}: {len(boxes)} characters in {n_lines} lines (findLetters {t.seconds:.2f} s)')
+    print(f'\n{path.name}: {len(boxes)} characters in {n_lines} lines, tilt {result["angle"]:.1f} '
+          f'degrees (findLetters {t.seconds:.2f} s)')
     print(result['text'] or '(no text found)')
 
-    stem = path.stem
-    (out / f'{stem}.txt').write_text(result['text'] + '\n' if result['text'] else '')
-    entry = {'boxes': len(boxes), 'lines': n_lines, 'findletters_seconds': t.seconds,
-             'text': result['text'], 'raw_text': result['raw_text']}
+    save_text(out / f'{name}.txt', result['text'] + '\n' if result['text'] else '')
+    entry = {'path': shown_path(path), 'boxes': len(boxes), 'lines': n_lines,
+             'tilt_degrees': result['angle'], 'findletters_seconds': t.seconds,
+             'text': result['text'], 'raw_text': result['raw_text'],
+             'files': [f'{name}.txt', f'{name}_boxes.png'] + ([f'{name}_crops.png'] if len(boxes) else [])}
     title = f'{path.name}: {len(boxes)} characters found'
-    if stem in truth:
-        entry['char_accuracy'] = q4.char_accuracy(result['text'], truth[stem])
-        entry['char_accuracy_raw'] = q4.char_accuracy(result['raw_text'], truth[stem])
+    if path.stem in truth:
+        entry['char_accuracy'] = q4.char_accuracy(result['text'], truth[path.stem])
+        entry['char_accuracy_raw'] = q4.char_accuracy(result['raw_text'], truth[path.stem])
         print(f'character accuracy {entry["char_accuracy"]:.3f} '
               f'(the classifier alone, without the word rule: {entry["char_accuracy_raw"]:.3f})')
         title += f', character accuracy {entry["char_accuracy"]:.0%}'
-    plot_boxes(image, result, out / f'{stem}_boxes.png', title)
+    plot_boxes(image, result, writable(out / f'{name}_boxes.png'), title)
     if len(boxes):
-        image_grid(result['crops'], out / f'{stem}_crops.png',
+        image_grid(result['crops'], writable(out / f'{name}_crops.png'),
                    f'{path.name}: the 32x32 inputs of the {classifier} classifier and what it read',
                    labels=result['chars'])
     return entry
 
 
+# ----------------------------------------------------------------------------
+# The OCR validation set
+# ----------------------------------------------------------------------------
+def validate_on_pages(classifier, classify, per_condition, seed, data_dir, out):
+    """Compose the page set for this classifier, read every page as a file,
+    and score it per condition (make_pages.score_page). Saves the two page
+    figures; returns the summary for metrics.json."""
+    source = PAGE_SOURCE[classifier]
+    glyphs, labels = make_pages.load_glyphs(source, data_dir)
+    print(f'\nOCR validation: {per_condition} page(s) per condition from {source} test-split '
+          f'handwriting, seed {seed}')
+    with Timer() as t:
+        pages = make_pages.make_pages(glyphs, labels, per_condition, seed)
+    print(f'composed {len(pages)} pages in {t.seconds:.0f} s')
+    scores = []
+    with Timer() as t:
+        for page in pages:
+            scores.append(make_pages.score_page(page, lambda im: read_page(im, classify),
+                                                lambda idx: classify.native(glyphs[idx])))
+    summary = make_pages.summarise(scores)
+    print(f'read them in {t.seconds:.0f} s\n{"condition":14s} {"text":>6s} {"recall":>7s} '
+          f'{"precis.":>7s} {"crops":>6s} {"dataset":>7s}')
+    for cond, r in [*summary['per_condition'].items(), ('all', summary['all'])]:
+        print(f'{cond:14s} {r["char_accuracy"]:6.3f} {r["box_recall"]:7.3f} {r["box_precision"]:7.3f} '
+              f'{r["crop_accuracy"]:6.3f} {r["dataset_accuracy"]:7.3f}')
+    plot_page_accuracy(summary, writable(out / 'pages_accuracy.png'),
+                       f'{classifier} classifier on {len(pages)} generated pages ({source} test handwriting)')
+    plot_page_examples(pages[::per_condition], classify, writable(out / 'pages_examples.png'))
+    return {'source': f'{source} test split', 'note': PAGE_NOTE[classifier], 'seed': seed,
+            'pages_per_condition': per_condition, 'conditions': list(make_pages.CONDITIONS),
+            'metric': 'char_accuracy: as for the photos; box recall/precision at IoU >= 0.5; '
+                      'crop_accuracy: the classifier on the found characters\' crops; '
+                      'dataset_accuracy: on the same characters\' own test images',
+            **summary, 'pages': scores}
+
+
+def plot_page_accuracy(summary, path, title):
+    """Bars per condition: text accuracy, crop accuracy, dataset accuracy."""
+    rows = {**summary['per_condition'], 'all': summary['all']}
+    names = list(rows)
+    x = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(13, 4.5))
+    for k, (key, label) in enumerate([('char_accuracy', 'text (word rule)'),
+                                      ('crop_accuracy', 'classifier on the page\'s crops'),
+                                      ('dataset_accuracy', 'classifier on the same characters\' test images')]):
+        ax.bar(x + (k - 1) * 0.27, [rows[n][key] for n in names], 0.27, label=label)
+    ax.set_xticks(x, [n.replace('_', '\n') for n in names])
+    ax.set_ylim(0, 1)
+    ax.set_ylabel('accuracy')
+    ax.grid(axis='y', alpha=0.3)
+    ax.legend(loc='lower left', fontsize=8)
+    ax.set_title(title)
+    save_figure(fig, path)
+
+
+def plot_page_examples(pages, classify, path):
+    """One page per condition, with the boxes findLetters found."""
+    cols = 4
+    rows = int(np.ceil(len(pages) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 5.2 * rows))
+    for ax, page in zip(axes.flat, pages):
+        image = q4.load_image(page.file_bytes)
+        result = read_page(image, classify)
+        show_image(ax, image)
+        draw_boxes(ax, result['boxes'], lw=0.5)
+        ax.set_title(f'{page.condition}: {len(result["boxes"])} boxes for {len(page.chars)} characters',
+                     fontsize=9)
+    for ax in axes.flat[len(pages):]:
+        ax.set_axis_off()
+    save_figure(fig, path)
+
+
+def remove_stale_outputs(out, keep):
+    """Delete the files an earlier run of this script listed in out's
+    metrics.json that this run does not write again, so the folder never
+    holds results that its metrics.json does not describe. Only files this
+    script wrote are touched, and only in a folder this project made."""
+    old = out / 'metrics.json'
+    if not (out / MARKER).exists() or not old.exists():
+        return
+    try:
+        listed = load_json(old).get('files', [])
+    except (UsageError, AttributeError):
+        return
+    for name in set(listed) - set(keep):
+        if isinstance(name, str) and Path(name).name == name and (out / name).is_file():
+            (out / name).unlink()
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(__doc__)
     parser.add_argument('images', nargs='*', type=Path,
                         help='image files or folders (default: every image in images/)')
     parser.add_argument('--classifier', choices=('mlp', 'emnist'), default='mlp',
@@ -158,10 +304,16 @@ def main():
                         help='Q3 weights for --classifier mlp')
     parser.add_argument('--ground-truth', type=Path, default=GROUND_TRUTH,
                         help='JSON of {image stem: [text lines]} for the accuracy')
+    parser.add_argument('--pages', type=at_least(0), default=2,
+                        help='generated validation pages per condition (0: none)')
+    parser.add_argument('--page-seed', type=seed_value, default=0, help='seed of the page set')
+    parser.add_argument('--data-dir', type=Path, default=DATA_DIR,
+                        help='datasets folder (test-split handwriting for the pages)')
     parser.add_argument('--out', type=Path, default=None,
                         help='output folder (default results/q4, or results/q4_emnist)')
     parser.add_argument('--force', action='store_true',
-                        help='write into --out even if it holds files this project did not make')
+                        help='write into --out even if it holds files this project did not make '
+                             '(it never replaces them)')
     args = parser.parse_args()
     paths = image_paths(args.images)
     truth = load_ground_truth(args.ground_truth)
@@ -169,11 +321,16 @@ def main():
     default_out = RESULTS_DIR / ('q4' if args.classifier == 'mlp' else f'q4_{args.classifier}')
     out = prepare_output_dir(args.out or default_out, args.force)
 
+    names = output_names(paths)
     with Timer() as total:
-        per_image = {path.stem: read_image(path, classify, args.classifier, truth, out) for path in paths}
+        per_image = {names[p]: read_image(p, names[p], classify, args.classifier, truth, out) for p in paths}
+        pages = (validate_on_pages(args.classifier, classify, args.pages, args.page_seed, args.data_dir, out)
+                 if args.pages else None)
 
     scored = {k: v['char_accuracy'] for k, v in per_image.items() if 'char_accuracy' in v}
     raw = [v['char_accuracy_raw'] for v in per_image.values() if 'char_accuracy_raw' in v]
+    files = [f for v in per_image.values() for f in v['files']]
+    files += ['pages_accuracy.png', 'pages_examples.png'] if pages else []
     metrics = {'classifier': args.classifier,
                'weights': shown_path(args.weights) if args.classifier == 'mlp' else None,
                'char_accuracy': scored,
@@ -181,10 +338,12 @@ def main():
                'mean_char_accuracy_raw': float(np.mean(raw)) if raw else None,
                'metric': '1 - Levenshtein distance / length, on upper-case letters and digits '
                          '(spaces and punctuation removed); _raw: without the word rule',
-               'images': per_image, 'seed': None, 'seconds': total.seconds}
+               'images': per_image, 'validation_pages': pages, 'files': files,
+               'seed': args.page_seed if pages else None, 'seconds': total.seconds}
     if scored:
         print(f'\nmean character accuracy over {len(scored)} images: {metrics["mean_char_accuracy"]:.3f} '
               f'(without the word rule: {metrics["mean_char_accuracy_raw"]:.3f})')
+    remove_stale_outputs(out, files)
     save_json(out / 'metrics.json', metrics)
 
 

@@ -258,7 +258,7 @@ def test_run_q4_writes_text_boxes_and_metrics(tmp_path, weights):
     (tmp_path / 'gt.json').write_text('{"page": ["IOL", "VTX"]}')
     out = tmp_path / 'out'
     run_script('run_q4.py', tmp_path / 'page.png', tmp_path / 'blank.png', '--weights', weights,
-               '--ground-truth', tmp_path / 'gt.json', '--out', out)
+               '--ground-truth', tmp_path / 'gt.json', '--out', out, '--pages', 0)
     text = (out / 'page.txt').read_text().splitlines()
     assert [len(line.replace(' ', '')) for line in text] == [3, 3]
     assert (out / 'blank.txt').read_text() == ''
@@ -284,9 +284,45 @@ def write_file(folder, kind):
                                            ('tiny', 'at least')])
 def test_run_q4_bad_input_is_a_clear_error(tmp_path, weights, kind, message):
     proc = run_script('run_q4.py', write_file(tmp_path, kind), '--weights', weights,
-                      '--out', tmp_path / 'out', check=False)
+                      '--out', tmp_path / 'out', '--pages', 0, check=False)
     assert proc.returncode != 0
     assert message in proc.stderr and 'Traceback' not in proc.stderr
+
+
+def test_run_q4_keeps_images_with_the_same_name_apart_and_drops_stale_outputs(tmp_path, weights):
+    gray, _ = synthetic_page()
+    for folder in ('a', 'b'):
+        (tmp_path / folder).mkdir()
+        skimage.io.imsave(tmp_path / folder / 'page.png', (gray * 255).astype(np.uint8), check_contrast=False)
+    skimage.io.imsave(tmp_path / 'other.png', (gray * 255).astype(np.uint8), check_contrast=False)
+    out = tmp_path / 'out'
+    common = ('--weights', weights, '--out', out, '--pages', 0)
+    run_script('run_q4.py', tmp_path / 'other.png', *common)
+    assert (out / 'other.txt').exists()
+    run_script('run_q4.py', tmp_path / 'a' / 'page.png', tmp_path / 'b' / 'page.png', *common)
+    metrics = run_q4.load_json(out / 'metrics.json')
+    assert set(metrics['images']) == {'a_page', 'b_page'}
+    assert (out / 'a_page.txt').exists() and (out / 'b_page_boxes.png').exists()
+    # other.* came from the earlier run, which this metrics.json does not describe
+    assert not (out / 'other.txt').exists() and not (out / 'other_boxes.png').exists()
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith('.')) == sorted(
+        metrics['files'] + ['metrics.json'])
+
+
+def test_run_q4_with_force_never_deletes_a_users_files(tmp_path, weights):
+    import hashlib
+    gray, _ = synthetic_page()
+    skimage.io.imsave(tmp_path / 'page.png', (gray * 255).astype(np.uint8), check_contrast=False)
+    mine = tmp_path / 'mine'
+    mine.mkdir()
+    (mine / 'notes.txt').write_text('my own notes')
+    (mine / 'metrics.json').write_text('{"files": ["notes.txt"]}')
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in mine.iterdir()}
+    proc = run_script('run_q4.py', tmp_path / 'page.png', '--weights', weights, '--out', mine,
+                      '--force', '--pages', 0, check=False)
+    assert proc.returncode != 0 and 'Traceback' not in proc.stderr     # metrics.json is the user's
+    assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in mine.iterdir() if p.name in before} == before
 
 
 def test_missing_weights_name_the_script_that_makes_them(tmp_path):

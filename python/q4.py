@@ -230,33 +230,37 @@ def median_height(boxes):
     return float(np.median(kept[:, 2] - kept[:, 0])) if len(kept) else float(h)
 
 
-def stacked(a, b, char_h):
-    """Are boxes a and b two parts of one character stacked vertically (a
-    broken stroke, the bar of a T drawn apart from its stem)? They overlap
-    horizontally by at least half the narrower width, the vertical gap is
-    under STACK_GAP * char_h, and together they are no taller than
-    MERGED_HEIGHT * char_h, which two letters from different lines would be."""
-    overlap = min(a[3], b[3]) - max(a[1], b[1])
-    narrower = min(a[3] - a[1], b[3] - b[1])
-    gap = max(a[0], b[0]) - min(a[2], b[2])
-    height = max(a[2], b[2]) - min(a[0], b[0])
-    return overlap >= 0.5 * narrower and gap < STACK_GAP * char_h and height <= MERGED_HEIGHT * char_h
+def stacked(a, others, char_h):
+    """Is box a stacked vertically with each of others (K, 4), as two parts
+    of one character are (a broken stroke, the bar of a T drawn apart from
+    its stem)? They overlap horizontally by at least half the narrower
+    width, the vertical gap is under STACK_GAP * char_h, and together they
+    are no taller than MERGED_HEIGHT * char_h, which two letters from
+    different lines would be. Returns a bool (K,)."""
+    b = np.asarray(others).reshape(-1, 4)
+    overlap = np.minimum(a[3], b[:, 3]) - np.maximum(a[1], b[:, 1])
+    narrower = np.minimum(a[3] - a[1], b[:, 3] - b[:, 1])
+    gap = np.maximum(a[0], b[:, 0]) - np.minimum(a[2], b[:, 2])
+    height = np.maximum(a[2], b[:, 2]) - np.minimum(a[0], b[:, 0])
+    return (overlap >= 0.5 * narrower) & (gap < STACK_GAP * char_h) & (height <= MERGED_HEIGHT * char_h)
 
 
 def merge_stacked(boxes, char_h):
     """Replace each set of stacked parts (see ``stacked``) by their union box."""
-    boxes = [tuple(b) for b in boxes]
+    boxes = np.array(boxes, dtype=int).reshape(-1, 4)
     i = 0
     while i < len(boxes):
-        j = next((j for j in range(len(boxes)) if j != i and stacked(boxes[i], boxes[j], char_h)), None)
-        if j is None:
+        partner = stacked(boxes[i], boxes, char_h)
+        partner[i] = False
+        if not partner.any():
             i += 1
             continue
-        a, b = boxes[i], boxes[j]
-        boxes[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
-        del boxes[j]
+        j = int(np.argmax(partner))
+        boxes[i, :2] = np.minimum(boxes[i, :2], boxes[j, :2])
+        boxes[i, 2:] = np.maximum(boxes[i, 2:], boxes[j, 2:])
+        boxes = np.delete(boxes, j, axis=0)
         i = 0      # the grown box may now reach one that was checked before
-    return np.array(boxes, dtype=int).reshape(-1, 4)
+    return boxes
 
 
 def filter_boxes(boxes, char_h):

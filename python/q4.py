@@ -504,6 +504,7 @@ NIST36_CROP = CropFormat(size=32, side=26.0, strokes=(2.3, 6.0), pen=3.25)
 EMNIST_CROP = CropFormat(size=28, side=22.0, strokes=(2.0, 5.1), pen=2.8)
 CROP_SIZE = NIST36_CROP.size
 ANTI_ALIAS = 0.3         # Gaussian sigma (output pixels) before shrinking a character
+REDRAW_SMOOTH = 0.5      # Gaussian sigma (crop pixels) on ink before it is redrawn
 SUPERSAMPLE = 4          # draw at 4x, then average down: anti-aliased edges
 EDGE_BLUR = 0.5          # Gaussian sigma (crop pixels) for the datasets' soft edges
 
@@ -535,8 +536,9 @@ def character_darkness(image, bw, box):
     a mean), as in ``ink_darkness``, so a shadow edge or a gradient does not
     matter; darkness = 1 - gray / paper. Only ink within a few pixels of the
     character's own mask (``character_mask``) is kept, which removes the
-    neighbours and the specks, and the contrast is stretched so that faint
-    pencil and black marker look the same. Returns (darkness, mask), both
+    neighbours and the specks, and the contrast is stretched from the bare
+    paper's texture to the ink, so that faint pencil on textured paper and
+    black marker look the same. Returns (darkness, mask), both
     (h + 2m, w + 2m) with m a margin of a quarter of the box.
     """
     y1, x1, y2, x2 = box
@@ -553,9 +555,12 @@ def character_darkness(image, bw, box):
     if not own.any():
         return np.zeros_like(dark), own
     near = ndi.distance_transform_edt(~own) <= max(2.0, 0.06 * size)
-    dark *= near
+    # the paper's own texture sets the zero: darkness most of the bare paper
+    # around the character reaches (0 on clean paper) counts as no ink
+    floor = np.percentile(dark[~near], 90) if (~near).any() else 0.0
     level = np.percentile(dark[own], 90)
-    return np.clip(dark / max(level, 1e-3), 0.0, 1.0), own
+    dark = np.clip((dark - floor) / max(level - floor, 1e-3), 0.0, 1.0)
+    return dark * near, own
 
 
 def frame(dark, angle=0.0, side=NIST36_CROP.side, size=NIST36_CROP.size, level=0.5):
@@ -603,7 +608,11 @@ def character_crop(image, bw, box, angle=0.0, fmt=NIST36_CROP):
         return np.ones((fmt.size, fmt.size), np.float32)
     lo, hi = fmt.strokes          # measured as on the data: at the crop's size
     if not lo <= stroke_width(crop > 0.5) <= hi:
-        return prepare_crop(frame(dark, angle, fmt.side * SUPERSAMPLE, fmt.size * SUPERSAMPLE) > 0.5, fmt)
+        # the redrawn skeleton follows every bump of a grainy pencil line:
+        # smooth the ink over about a crop pixel first
+        big = ndi.gaussian_filter(frame(dark, angle, fmt.side * SUPERSAMPLE, fmt.size * SUPERSAMPLE),
+                                  REDRAW_SMOOTH * SUPERSAMPLE)
+        return prepare_crop(big > 0.5 * big.max(), fmt)
     return 1.0 - crop
 
 

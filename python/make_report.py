@@ -227,10 +227,34 @@ def q4(r):
              'get one box, with both methods (still a failure)')
 
 
+def page_runs(m, emnist):
+    """[(classifier name, its validation_pages results)] for the runs that have them."""
+    return [(name, x['validation_pages']) for name, x in (('MLP (Q3)', m), ('EMNIST CNN', emnist))
+            if x and x.get('validation_pages')]
+
+
+def page_table(runs, detail):
+    """(header, rows) of the page set's accuracy per condition, one column
+    group per classifier: text accuracy, and with detail the crops against
+    the dataset images and the boxes found."""
+    header = ['condition']
+    for name, _ in runs:
+        header += [f'{name} text'] + ([f'{name} crops / dataset', f'{name} boxes found'] if detail else [])
+    rows = []
+    for cond in list(runs[0][1]['per_condition']) + ['all']:
+        row = ['**all pages**' if cond == 'all' else cond.replace('_', ' ')]
+        for _, p in runs:
+            c = p['all'] if cond == 'all' else p['per_condition'].get(cond)
+            cells = [pct(c['char_accuracy']), f'{pct(c["crop_accuracy"])} / {pct(c["dataset_accuracy"])}',
+                     pct(c['box_recall'])] if c else [MISSING] * 3
+            row += cells if detail else cells[:1]
+        rows.append(row)
+    return header, rows
+
+
 def q4_pages(r, m, emnist):
     """The OCR validation set: accuracy per condition for both classifiers."""
-    runs = [(name, x['validation_pages']) for name, x in (('MLP (Q3)', m), ('EMNIST CNN', emnist))
-            if x and x.get('validation_pages')]
+    runs = page_runs(m, emnist)
     if not runs:
         return
     r.add('### OCR validation: generated pages, per condition', '')
@@ -240,18 +264,7 @@ def q4_pages(r, m, emnist):
           'the crop preparation were tuned on these pages only, never on the four photos. '
           '"crops" is the classifier on the found characters\' crops, "dataset" on the same '
           'characters\' own test images: the gap is what the crop preparation loses.', '')
-    header = ['condition']
-    for name, p in runs:
-        header += [f'{name} text', f'{name} crops / dataset', f'{name} boxes found']
-    conditions = list(runs[0][1]['per_condition']) + ['all']
-    rows = []
-    for cond in conditions:
-        row = [f'**{cond}**' if cond == 'all' else cond.replace('_', ' ')]
-        for _, p in runs:
-            c = p['all'] if cond == 'all' else p['per_condition'].get(cond)
-            row += ([pct(c['char_accuracy']), f'{pct(c["crop_accuracy"])} / {pct(c["dataset_accuracy"])}',
-                     pct(c['box_recall'])] if c else [MISSING] * 3)
-        rows.append(row)
+    header, rows = page_table(runs, detail=True)
     r.table(header, rows)
     for name, p in runs:
         r.add(f'{name}: {p["pages_per_condition"]} page(s) per condition, seed {p["seed"]}, '
@@ -517,6 +530,16 @@ def readme_table(root):
         for name, m in (('FC 1024-64-36 (sigmoid)', fc), ('CNN (3 conv blocks, augmentation)', cnn)):
             lines.append(f'| {name} | {pct(m.get("valid_acc"))} | {pct(m.get("test_acc"))} | '
                          f'{count(m.get("trainable_params"))} | {secs(m.get("train_seconds"))} |')
+    runs = page_runs(r.metrics('q4'), r.metrics('q4_emnist'))
+    if runs:
+        header, rows = page_table(runs, detail=False)
+        photos = {'MLP (Q3)': r.metrics('q4'), 'EMNIST CNN': r.metrics('q4_emnist')}
+        rows.append(['the four course photos'] + [pct(photos[name].get('mean_char_accuracy')) for name, _ in runs])
+        lines += ['', '**Q4, text accuracy on the generated validation pages** (test-split handwriting, '
+                  f'{runs[0][1]["pages_per_condition"]} pages per condition, seed {runs[0][1]["seed"]}; '
+                  'see [Reading your own photos](#reading-your-own-photos)):', '',
+                  '| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+        lines += ['| ' + ' | '.join(str(c) for c in row) + ' |' for row in rows]
     return '\n'.join(lines)
 
 

@@ -145,12 +145,39 @@ def cifar10(data_dir, download=False):
 # ----------------------------------------------------------------------------
 # Batching and augmentation
 # ----------------------------------------------------------------------------
+def _shuffled(n, seed):
+    """0..n-1 in a random order fixed by seed alone (its own generator, so
+    neither the global one nor the training seed moves it)."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+
+
 def subsample(x, y, n, seed=0):
     """At most n examples, drawn at random (for --quick)."""
     if len(x) <= n:
         return x, y
-    idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:n]
+    idx = _shuffled(len(x), seed)[:n]
     return x[idx], y[idx]
+
+
+def hold_out(x, y, fraction, seed):
+    """Split a random ``fraction`` of the training set (x, y) off as a
+    validation set, for datasets that ship only train and test (MNIST,
+    EMNIST, CIFAR-10): choices are then made on validation and the test set
+    is scored once, at the end.
+
+    The draw depends on seed alone, so the same images are held out on every
+    run. Returns ((x_train, y_train), (x_valid, y_valid)), disjoint, with
+    round(fraction * N) examples (at least 1) held out and at least 1 kept.
+    """
+    if not 0 < fraction < 1:
+        raise ValueError(f'fraction must be between 0 and 1, got {fraction}')
+    if len(x) < 2:
+        raise UsageError(f'{len(x)} training example(s) cannot be split into train and validation')
+    n_valid = min(max(1, round(fraction * len(x))), len(x) - 1)
+    order = _shuffled(len(x), seed)
+    # Sorted, so each part keeps the files' order (the loader shuffles anyway).
+    valid, train = order[:n_valid].sort().values, order[n_valid:].sort().values
+    return (x[train], y[train]), (x[valid], y[valid])
 
 
 def loader(x, y, batch_size, shuffle=False):

@@ -8,6 +8,7 @@ CIFAR-10), so the loaders under test are the ones real runs use.
 import json
 import pickle
 import struct
+import sys
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ import torch
 import emnist_ocr
 import nn as numpy_nn
 import q7_data
+import run_q7_1
 from conftest import run_script, write_nist36
 from q7_models import CNN, FCNet, build_model
 from util import UsageError
@@ -234,6 +236,70 @@ def test_nist36_images_are_upright_with_ink_high(tmp_path):
     assert x[0, 0, y[0]].mean() == 1.0 and x[0, 0, (y[0] + 5) % 32].mean() < 0.2
 
 
+def test_hold_out_is_seeded_disjoint_and_sized():
+    x, y = torch.arange(120).float().view(120, 1, 1, 1), torch.arange(120) % 10
+    (xt, yt), (xv, yv) = q7_data.hold_out(x, y, 1 / 12, seed=0)
+    assert len(xv) == len(yv) == 10 and len(xt) == len(yt) == 110
+    train, valid = set(xt.flatten().tolist()), set(xv.flatten().tolist())
+    assert not train & valid and train | valid == set(range(120))      # disjoint, nothing lost
+    assert torch.equal(yv, xv.flatten().long() % 10)                   # labels travel with images
+    assert torch.equal(q7_data.hold_out(x, y, 1 / 12, seed=0)[1][0], xv)       # seeded
+    assert not torch.equal(q7_data.hold_out(x, y, 1 / 12, seed=1)[1][0], xv)   # by the seed
+    # a tiny set still keeps one example on each side
+    (xt, _), (xv, _) = q7_data.hold_out(x[:2], y[:2], 0.01, seed=0)
+    assert len(xt) == len(xv) == 1
+    with pytest.raises(UsageError, match='cannot be split'):
+        q7_data.hold_out(x[:1], y[:1], 0.5, seed=0)
+
+
+def images_of(x):
+    """Each image of x (N, C, H, W) as bytes, to compare sets of images."""
+    return [row.numpy().tobytes() for row in x]
+
+
+def test_mnist_validation_comes_from_train_and_test_is_scored_once(tmp_path, monkeypatch):
+    """The curves (the only thing choices are made on) follow a validation
+    split held out of MNIST's training file; the test file is scored once,
+    after training. Spies on the script's fit and evaluate record both."""
+    write_mnist(tmp_path / 'data', per_class=12)
+    files, _ = q7_data.mnist(tmp_path / 'data')
+    calls = []
+
+    def spy_fit(model, train_loader, eval_loaders, *args, **kwargs):
+        calls.append(('fit', {name: loader.dataset.tensors[0] for name, loader in eval_loaders.items()},
+                      train_loader.dataset.tensors[0]))
+        return real_fit(model, train_loader, eval_loaders, *args, **kwargs)
+
+    def spy_evaluate(model, loader, device):
+        calls.append(('evaluate', loader.dataset.tensors[0]))
+        return real_evaluate(model, loader, device)
+
+    real_fit, real_evaluate = run_q7_1.fit, run_q7_1.evaluate
+    monkeypatch.setattr(run_q7_1, 'fit', spy_fit)
+    monkeypatch.setattr(run_q7_1, 'evaluate', spy_evaluate)
+    monkeypatch.setattr(sys, 'argv', ['run_q7_1.py', 'cnn_mnist', '--quick', '--batch-size', '16',
+                                      '--data-dir', str(tmp_path / 'data'), '--out', str(tmp_path / 'out')])
+    run_q7_1.main()
+
+    (_, curves, x_train), *finals = calls
+    assert list(curves) == ['valid']
+    train_file, test_file = images_of(files['train'][0]), images_of(files['test'][0])
+    valid, train = images_of(curves['valid']), images_of(x_train)
+    assert len(valid) == round(120 / 12) and len(train) == 110
+    assert sorted(valid + train) == sorted(train_file)           # held out of train, disjoint
+    assert not set(valid) & set(test_file)
+    # after training: one evaluation per split, the test file's exactly once
+    assert [c[0] for c in finals] == ['evaluate'] * 3
+    assert sum(images_of(x) == test_file for _, x in finals) == 1
+
+    metrics = json.loads((tmp_path / 'out' / 'cnn_mnist' / 'metrics.json').read_text())
+    assert metrics['valid_split'] == {'source': 'held out of the training set', 'fraction': 1 / 12,
+                                      'size': 10, 'of': 120, 'seed': run_q7_1.VALID_SEED}
+    assert metrics['split_sizes'] == {'train': 110, 'valid': 10, 'test': 120}
+    assert {k for k in metrics['history'] if k != 'seconds'} == {
+        'train_loss', 'train_acc', 'valid_loss', 'valid_acc'}
+
+
 def test_random_affine_identity_and_shape():
     x = torch.rand(6, 1, 28, 28)
     assert torch.allclose(q7_data.random_affine(x, 0, 0, 0, 0), x, atol=1e-5)
@@ -260,7 +326,9 @@ def check_part_outputs(out, part):
     metrics = json.loads((folder / 'metrics.json').read_text())
     for key in ('train_acc', 'test_acc', 'epochs', 'seed', 'seconds', 'trainable_params'):
         assert key in metrics, f'{part}: {key}'
-    assert ('valid_acc' in metrics) == part.endswith('nist36')
+    assert 'valid_acc' in metrics and 'valid_acc' in metrics['history']
+    assert not any(k.startswith('test') for k in metrics['history'])     # curves never show test
+    assert ('size' in metrics['valid_split']) == (not part.endswith('nist36'))  # NIST36 has its own
     assert 0 <= metrics['test_acc'] <= 1 and metrics['epochs'] == 1
     assert (folder / 'samples.png').exists() == part.startswith('cnn')
     assert json.loads((out / 'summary.json').read_text())[part]['test_acc'] == metrics['test_acc']

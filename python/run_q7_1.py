@@ -120,7 +120,7 @@ def with_validation(part, splits):
     train, valid = q7_data.hold_out(*splits['train'], part.valid_fraction, VALID_SEED)
     how = {'source': 'held out of the training set', 'fraction': part.valid_fraction,
            'size': len(valid[0]), 'of': n_train, 'seed': VALID_SEED}
-    return {**splits, 'train': train, 'valid': valid}, how
+    return {'train': train, 'valid': valid, 'test': splits['test']}, how
 
 
 def make_optimizer(part, model, lr, steps):

@@ -355,7 +355,8 @@ def page_style(condition, rng):
     elif condition == 'desk':
         s.update(angle=rng.uniform(-12, 12), desk_grow=rng.uniform(1.15, 1.35), gradient=0.25,
                  desk=tuple(rng.choice([(0.35, 0.22, 0.12), (0.3, 0.3, 0.32), (0.55, 0.42, 0.3)])),
-                 desk_grain=rng.uniform(0.1, 0.25), pen=rng.choice([None, rng.uniform(2, 4)]), jpeg=85)
+                 desk_grain=rng.uniform(0.1, 0.25), pen=rng.choice([None, rng.uniform(1.5, 4)]),
+                 ink_strength=rng.uniform(0.35, 1.0), jpeg=85)
     elif condition == 'whiteboard':
         s.update(paper=tuple(rng.uniform(0.85, 0.95) * np.array([0.97, 1, 1.02]).clip(0, 1)),
                  ghosts=True, gradient=rng.uniform(0.1, 0.3), jpeg=85,

@@ -36,8 +36,10 @@ from data import CLASS_NAMES, from_image
 
 WORK_SIDE = 1000         # long side of the working image, pixels
 MIN_SIDE = 16            # smaller images cannot hold a legible character
-MIN_CONTRAST = 0.12      # ink is at least this much darker than its paper (fraction)
+MIN_CONTRAST = 0.06      # ink is at least this much darker than its paper (fraction)
 NOISE_SIGMAS = 4.5       # ... and this many noise standard deviations above it
+TILES = 8                # thresholds are set in TILES x TILES tiles of the image
+DESK_RATIO = 0.45        # darker than this fraction of the paper, at the photo's edge: the desk
 
 # Sizes relative to the median character height h of the image.
 SPECK = 0.3              # drop components whose larger side is < SPECK h
@@ -169,17 +171,16 @@ def upscale_mask(mask, factor, shape):
     return bw
 
 
-def ink_darkness(gray):
-    """How much darker each pixel is than the paper around it, in [0, 1].
+def paper_brightness(gray):
+    """The paper's brightness at each pixel: the shading of the page.
 
-    The paper's brightness is a grayscale closing, 1/20 of the image wide:
-    a max filter replaces the dark strokes, far thinner than its window, by
-    the paper next to them, and a min filter of the same size moves the
-    edge of a hard shadow back to where it is (a mean filter would blur it
-    and make the shaded paper beside it look like ink). A small mean filter
-    smooths the result and a small min filter settles its sharp edges. All on a 4x coarser grid for speed. What is left is
-    the shading of the page: darkness = 1 - gray / paper is the ink's
-    contrast, independent of lighting.
+    A grayscale closing 1/20 of the image wide: a max filter replaces the
+    dark strokes, far thinner than its window, by the paper next to them,
+    and a min filter of the same size moves the edge of a hard shadow back
+    to where it is (a mean filter would blur it and make the shaded paper
+    beside it look like ink). A small mean filter smooths the result and a
+    small min filter settles its sharp edges. All on a 4x coarser grid for
+    speed.
     """
     step = 4
     coarse = gray[::step, ::step]
@@ -190,27 +191,80 @@ def ink_darkness(gray):
     # a band of 'ink': there the darker neighbour's value wins.
     paper = ndi.minimum_filter(paper, size=3)
     paper = np.repeat(np.repeat(paper, step, axis=0), step, axis=1)[:gray.shape[0], :gray.shape[1]]
-    paper = ndi.minimum_filter(paper, size=2 * step + 1)
+    return ndi.minimum_filter(paper, size=2 * step + 1)
+
+
+def ink_darkness(gray, paper=None):
+    """How much darker each pixel is than the paper around it, in [0, 1]:
+    darkness = 1 - gray / paper (``paper_brightness``) is the ink's
+    contrast, independent of the lighting."""
+    paper = paper_brightness(gray) if paper is None else paper
     return np.clip(1.0 - gray / np.maximum(paper, 1e-3), 0.0, 1.0)
 
 
-def ink_mask(dark):
-    """Boolean ink mask by hysteresis thresholding of the darkness.
+def off_page(paper, dark):
+    """Where the page is not: a textured desk or floor around it, (H, W) bool.
 
-    high: Otsu's threshold, raised to at least MIN_CONTRAST and NOISE_SIGMAS
-    noise deviations above the paper, so a blank page stays blank instead of
-    Otsu splitting its noise in two. low = high / 2 keeps the faint edges of a
+    Candidates are regions much darker than the paper (under DESK_RATIO of
+    the bright paper's brightness) that reach the edge of the photo. One is
+    the desk, not a shadow on the page, when its darkness varies more than
+    twice as much as the paper's (wood grain, a carpet: what would
+    otherwise read as faint ink; a smooth desk or a shadow is harmless and
+    kept). The desk is grown by a margin of 1% of the image. Nothing is off
+    the page when the candidates are most of the photo."""
+    step = 4
+    coarse, texture = paper[::step, ::step], dark[::step, ::step]
+    labels, n = ndi.label(coarse < DESK_RATIO * np.percentile(coarse, 90))
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    edge = edge[edge > 0]
+    if n == 0 or len(edge) == 0 or np.isin(labels, edge).mean() > 0.7:
+        return np.zeros(paper.shape, bool)
+    page_noise = np.median(np.abs(texture[labels == 0] - np.median(texture[labels == 0])))
+    desk = np.zeros(coarse.shape, bool)
+    for k in edge:
+        region = texture[labels == k]
+        if np.median(np.abs(region - np.median(region))) > 2 * page_noise:
+            desk |= labels == k
+    if not desk.any():
+        return np.zeros(paper.shape, bool)
+    desk = ndi.binary_dilation(desk, iterations=max(1, int(0.01 * max(coarse.shape))))
+    return np.repeat(np.repeat(desk, step, axis=0), step, axis=1)[:paper.shape[0], :paper.shape[1]]
+
+
+def tiles(a, tile):
+    """a (H, W) cut into tile x tile squares -> (H // tile, W // tile, tile * tile)
+    (the last partial row and column of tiles are left out)."""
+    h, w = max(1, a.shape[0] // tile), max(1, a.shape[1] // tile)
+    return a[:h * tile, :w * tile].reshape(h, tile, w, tile).transpose(0, 2, 1, 3).reshape(h, w, -1)
+
+
+def ink_mask(dark):
+    """Boolean ink mask by hysteresis thresholding of the darkness, with
+    thresholds that follow the page: computed in each of TILES x TILES tiles
+    and interpolated between their centres.
+
+    high: Otsu's threshold of the tile, raised to at least MIN_CONTRAST and
+    NOISE_SIGMAS noise deviations above the tile's paper, so blank paper
+    stays blank instead of Otsu splitting its noise in two. Per tile, a
+    faint pencil page gets a threshold between its paper and its faint
+    strokes, instead of one that a dark desk or shadow edge elsewhere in the
+    photo pulled up past them. low = high / 2 keeps the faint edges of a
     stroke that touch a confidently dark core.
     """
-    paper = np.median(dark)
-    noise = 1.4826 * np.median(np.abs(dark - paper))  # robust std of the paper
-    floor = max(MIN_CONTRAST, paper + NOISE_SIGMAS * noise)
-    high = max(filters.threshold_otsu(dark), floor) if dark.max() > dark.min() else floor
-    return filters.apply_hysteresis_threshold(dark, high / 2, high)
+    tile = max(16, max(dark.shape) // TILES)
+    t = tiles(dark, tile)
+    paper = np.median(t, axis=2)
+    noise = 1.4826 * np.median(np.abs(t - paper[..., None]), axis=2)   # robust std of the paper
+    floor = np.maximum(MIN_CONTRAST, paper + NOISE_SIGMAS * noise)
+    otsu = np.array([[filters.threshold_otsu(x) if x.max() > x.min() else 0.0 for x in row] for row in t])
+    high = np.maximum(otsu, floor)
+    high = ndi.zoom(high, (dark.shape[0] / high.shape[0], dark.shape[1] / high.shape[1]), order=1,
+                    mode='nearest', grid_mode=True)
+    high = np.pad(high, [(0, max(0, n - m)) for n, m in zip(dark.shape, high.shape)], mode='edge')
+    high = high[:dark.shape[0], :dark.shape[1]]
+    return filters.apply_hysteresis_threshold(dark - high / 2, 0.0, high / 2)
 
 
-# ----------------------------------------------------------------------------
-# 5-6: ink mask -> character boxes
 # ----------------------------------------------------------------------------
 def label_boxes(mask):
     """Boxes (K, 4) [y1, x1, y2, x2] of the 8-connected components of mask,
@@ -276,8 +330,10 @@ def ink_at_work_scale(image):
     """Steps 1-4 and a closing: checked image -> (ink mask at the working
     resolution, its darkness image, the block size factor it was reduced by)."""
     factor = work_factor(image.shape)
-    dark = ink_darkness(to_gray(downscale(image, factor)))
-    mask = ink_mask(dark)
+    gray = to_gray(downscale(image, factor))
+    paper = paper_brightness(gray)
+    dark = ink_darkness(gray, paper)
+    mask = ink_mask(dark) & ~off_page(paper, dark)
     # A closing with a 3x3 square bridges one-pixel gaps in thin pen strokes.
     return ndi.binary_closing(mask, np.ones((3, 3), bool), border_value=0), dark, factor
 

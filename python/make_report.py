@@ -335,6 +335,11 @@ def q7_1(r):
         for key in ('optimizer', 'augmentation'):
             if m.get(key):
                 r.add(f'- {key}: {m[key]}')
+        split = m.get('valid_split')
+        if isinstance(split, dict) and 'size' in split:  # held out of train (older runs: none)
+            r.add(f'- validation: {count(split["size"])} of the {count(split.get("of"))} training images, '
+                  f'held out at random (seed {split.get("seed")}); the test set is scored once, '
+                  'after training')
         r.add(f'- epochs {m.get("epochs")}, batch {m.get("batch_size")}, lr {m.get("lr")}, '
               f'seed {m.get("seed")}, {m.get("torch_threads", "?")} CPU threads', '')
         if m.get('architecture'):

@@ -39,6 +39,7 @@ MIN_SIDE = 16            # smaller images cannot hold a legible character
 MIN_CONTRAST = 0.06      # ink is at least this much darker than its paper (fraction)
 NOISE_SIGMAS = 4.5       # ... and this many noise standard deviations above it
 TILES = 8                # thresholds are set in TILES x TILES tiles of the image
+DESK_TEXTURE = 6.0       # ... and its darkness varies this many times more than the paper's
 DESK_RATIO = 0.45        # darker than this fraction of the paper, at the photo's edge: the desk
 
 # Sizes relative to the median character height h of the image.
@@ -208,9 +209,10 @@ def off_page(paper, dark):
     Candidates are regions much darker than the paper (under DESK_RATIO of
     the bright paper's brightness) that reach the edge of the photo. One is
     the desk, not a shadow on the page, when its darkness varies more than
-    twice as much as the paper's (wood grain, a carpet: what would
-    otherwise read as faint ink; a smooth desk or a shadow is harmless and
-    kept). The desk is grown by a margin of 1% of the image. Nothing is off
+    DESK_TEXTURE times as much as the paper's (wood grain, a carpet: what
+    would otherwise read as faint ink). A shadow's darkness varies more than
+    the paper's too, since the same sensor noise is a larger fraction of
+    less light, but far less; a smooth desk is harmless and kept. The desk is grown by a margin of 1% of the image. Nothing is off
     the page when the candidates are most of the photo."""
     step = 4
     coarse, texture = paper[::step, ::step], dark[::step, ::step]
@@ -223,7 +225,7 @@ def off_page(paper, dark):
     desk = np.zeros(coarse.shape, bool)
     for k in edge:
         region = texture[labels == k]
-        if np.median(np.abs(region - np.median(region))) > 2 * page_noise:
+        if np.median(np.abs(region - np.median(region))) > DESK_TEXTURE * page_noise:
             desk |= labels == k
     if not desk.any():
         return np.zeros(paper.shape, bool)

@@ -42,10 +42,14 @@ def load_classifier(model_path=None, device='cpu'):
     if ckpt.get('part') != 'cnn_emnist':
         raise UsageError(f'{path} holds the {ckpt.get("part", "unknown")} model, not the EMNIST CNN; '
                          'pass the model.pt written by `python python/run_q7_1.py cnn_emnist`')
-    model = build_model(ckpt['config'])
-    model.load_state_dict(ckpt['state_dict'])
+    try:
+        model = build_model(ckpt['config'])
+        model.load_state_dict(ckpt['state_dict'])
+        chars = [class_to_char(c) for c in ckpt['classes']]
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as e:
+        raise UsageError(f'{path} is not a usable EMNIST CNN checkpoint ({type(e).__name__}); '
+                         'retrain it with `python python/run_q7_1.py cnn_emnist`') from None
     model.to(device).eval()
-    chars = [class_to_char(c) for c in ckpt['classes']]
 
     @torch.no_grad()
     def native(images):

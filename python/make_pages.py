@@ -24,6 +24,8 @@ on every run. Written to --out:
 This is the only material Q4's thresholds and crop preparation are tuned on;
 the four course photos are a final check.
 """
+import threads  # noqa: F401,I001  (first: BLAS and OpenMP threads, before numpy loads)
+
 import io
 from dataclasses import dataclass, field
 

@@ -360,3 +360,12 @@ def test_single_part_with_missing_data_exits_with_message(tmp_path):
     assert proc.returncode != 0
     assert 'error: CIFAR-10 not found' in proc.stderr and 'Traceback' not in proc.stderr
     assert not (tmp_path / 'out' / 'cnn_cifar10').exists()
+
+
+def test_emnist_checkpoint_with_a_wrong_config_is_a_clear_error(tmp_path):
+    """A model.pt of the EMNIST CNN whose config does not fit its weights."""
+    model = FCNet()
+    torch.save({'state_dict': model.state_dict(), 'config': {'kind': 'cnn', 'hidden': 7}, 'classes': ['A'],
+                'part': 'cnn_emnist'}, tmp_path / 'bad.pt')
+    with pytest.raises(UsageError, match='not a usable EMNIST CNN checkpoint'):
+        emnist_ocr.load_classifier(tmp_path / 'bad.pt')

@@ -560,7 +560,6 @@ CropFormat = namedtuple('CropFormat', 'size side strokes pen')
 # it measures as the data's median (the soft, rounded ends lose some).
 NIST36_CROP = CropFormat(size=32, side=26.0, strokes=(2.3, 6.0), pen=3.25)
 EMNIST_CROP = CropFormat(size=28, side=22.0, strokes=(2.0, 5.1), pen=2.8)
-CROP_SIZE = NIST36_CROP.size
 ANTI_ALIAS = 0.3         # Gaussian sigma (output pixels) before shrinking a character
 REDRAW_SMOOTH = 0.5      # Gaussian sigma (crop pixels) on ink before it is redrawn
 SUPERSAMPLE = 4          # draw at 4x, then average down: anti-aliased edges

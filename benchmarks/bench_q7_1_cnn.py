@@ -11,6 +11,12 @@ variants are the shipped block (conv -> pool -> BN -> ReLU, channels_last)
 against the textbook order (conv -> BN -> ReLU -> pool) in NCHW.
 Run it as `OMP_WAIT_POLICY=ACTIVE python ...` to see what spinning threads
 cost while other processes share the cores.
+
+A second table times evaluation (what torch_common.evaluate does after
+every epoch and at the end): milliseconds per 1000 images for each eval
+batch size in --eval-batches, under torch.no_grad and torch.inference_mode,
+at torch's default thread count. The runs are interleaved, so that a busy
+machine slows all of them alike.
 This is a benchmark, not a test: it prints figures and asserts nothing.
 """
 import sys
@@ -74,12 +80,43 @@ def ms_per_1000(model, channels, size, classes, batches, batch_size=128):
     return sorted(times)[len(times) // 2] * 1000 * 1000 / batch_size
 
 
+def eval_ms_per_1000(networks, batch_sizes, images=4096, rounds=5):
+    """{(network, mode, batch size): median ms per 1000 images} of a forward
+    pass in eval mode over ``images`` random images, one round of every
+    setting in turn."""
+    modes = {'no_grad': torch.no_grad, 'inference_mode': torch.inference_mode}
+    runs = {}
+    for name, channels, size, widths, hidden, classes, _ in networks:
+        torch.manual_seed(0)
+        model = CNN(classes, channels, size, widths, hidden=hidden,
+                    mean=[0.5] * channels, std=[0.25] * channels).eval()
+        x = torch.rand(images, channels, size, size)
+        for mode, context in modes.items():
+            for bs in batch_sizes:
+                def run(model=model, x=x, context=context, bs=bs):
+                    with context():
+                        for i in range(0, len(x), bs):
+                            model(x[i:i + bs])
+                runs[name, mode, bs] = run
+    times = {key: [] for key in runs}
+    for round_ in range(rounds + 1):
+        for key, run in runs.items():
+            start = time.perf_counter()
+            run()
+            if round_:  # round 0 warms up (oneDNN builds its kernels per shape)
+                times[key].append((time.perf_counter() - start) * 1000 * 1000 / images)
+    return {key: sorted(t)[len(t) // 2] for key, t in times.items()}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
                                 allow_abbrev=False)
     p.add_argument('--batches', type=int, default=20, help='timed training steps per measurement')
     p.add_argument('--threads', type=int, nargs='+', default=[1, 2], help='torch thread counts to try')
+    p.add_argument('--eval-batches', type=int, nargs='*', default=[128, 256, 512, 1000],
+                   help='evaluation batch sizes to time (none: skip the evaluation table)')
     args = p.parse_args()
+    default_threads = torch.get_num_threads()
     print(f'{platform.processor() or platform.machine()}, {torch.__version__}, '
           f'{torch.get_num_threads()} threads by default; batch 128, median of {args.batches} steps')
     print(f'{"network":26s} {"threads":>7s} {"shipped ms/1k":>14s} {"textbook ms/1k":>15s} '
@@ -96,6 +133,16 @@ def main():
             epoch = f'{dataset} {shipped * EPOCH_SIZES[dataset] / 1e6:.0f}'
             print(f'{name:26s} {threads:7d} {shipped:14.1f} {textbook:15.1f} '
                   f'{textbook / shipped:7.2f}x  {epoch}', flush=True)
+    if not args.eval_batches:
+        return
+    torch.set_num_threads(default_threads)
+    print(f'\nevaluation, ms per 1000 images ({default_threads} threads), by eval batch size')
+    ms = eval_ms_per_1000(NETWORKS, args.eval_batches)
+    print(f'{"network":26s} {"mode":>15s} ' + ' '.join(f'{bs:>7d}' for bs in args.eval_batches))
+    for name, *_ in NETWORKS:
+        for mode in ('no_grad', 'inference_mode'):
+            print(f'{name:26s} {mode:>15s} ' + ' '.join(f'{ms[name, mode, bs]:7.1f}'
+                                                         for bs in args.eval_batches))
 
 
 if __name__ == '__main__':

@@ -39,8 +39,8 @@ import torch
 import q7_data
 from q7_models import CNN, FCNet, describe
 from questions import EMNIST_NOTE, NIST36_NOTE, Q7_1_TITLES
-from torch_common import (adamw_one_cycle, channel_stats, count_trainable, evaluate, fit, pick_device,
-                          save_model, seed_everything)
+from torch_common import (adamw_one_cycle, channel_stats, count_trainable, eval_batch_size, evaluate, fit,
+                          pick_device, save_model, seed_everything)
 from util import (RESULTS_DIR, UsageError, fit_batch_size, image_grid, load_json, make_parser, plot_history,
                   prepare_output_dir, run_main, save_json)
 
@@ -208,13 +208,14 @@ def run_part(name, args, device):
         train_loader = q7_data.Augmented(train_loader, part.augment)
     # The curves follow validation only: the test set is not looked at
     # until training is over.
-    eval_loaders = {'valid': q7_data.loader(*splits['valid'], 1000)}
+    eval_batch = eval_batch_size(device)
+    eval_loaders = {'valid': q7_data.loader(*splits['valid'], eval_batch)}
     optimizer, scheduler = make_optimizer(part, model, lr, epochs * len(train_loader))
     history = fit(model, train_loader, eval_loaders, optimizer, epochs, device, scheduler)
 
     # Final numbers on clean data (no augmentation, dropout off), every split;
     # this is the one time the test set is scored.
-    final = {s: evaluate(model, q7_data.loader(*splits[s], 1000), device) for s in splits}
+    final = {s: evaluate(model, q7_data.loader(*splits[s], eval_batch), device) for s in splits}
     for s, (loss, acc) in final.items():
         print(f'final {s:5s} loss {loss:.4f} accuracy {acc:.4f}')
     plot_history({'': history}, out, title)

@@ -219,11 +219,13 @@ def validate_on_pages(classifier, classify, per_condition, seed, data_dir, out):
     with Timer() as t:
         pages = make_pages.make_pages(glyphs, labels, per_condition, seed)
     print(f'composed {len(pages)} pages in {t.seconds:.0f} s')
-    scores = []
+    scores, results = [], {}
     with Timer() as t:
         for page in pages:
-            scores.append(make_pages.score_page(page, lambda im: read_page(im, classify),
-                                                lambda idx: classify.native(glyphs[idx])))
+            def read(image, name=page.name):        # kept for the examples figure
+                results[name] = read_page(image, classify)
+                return results[name]
+            scores.append(make_pages.score_page(page, read, lambda idx: classify.native(glyphs[idx])))
     summary = make_pages.summarise(scores)
     print(f'read them in {t.seconds:.0f} s\n{"condition":14s} {"text":>6s} {"recall":>7s} '
           f'{"precis.":>7s} {"crops":>6s} {"dataset":>7s}')
@@ -232,7 +234,7 @@ def validate_on_pages(classifier, classify, per_condition, seed, data_dir, out):
               f'{r["crop_accuracy"]:6.3f} {r["dataset_accuracy"]:7.3f}')
     plot_page_accuracy(summary, writable(out / 'pages_accuracy.png'),
                        f'{classifier} classifier on {len(pages)} generated pages ({source} test handwriting)')
-    plot_page_examples(pages[::per_condition], classify, writable(out / 'pages_examples.png'))
+    plot_page_examples(pages[::per_condition], results, writable(out / 'pages_examples.png'))
     return {'source': f'{source} test split', 'note': PAGE_NOTE[classifier], 'seed': seed,
             'pages_per_condition': per_condition, 'conditions': list(make_pages.CONDITIONS),
             'metric': 'char_accuracy: as for the photos; box recall/precision at IoU >= 0.5; '
@@ -260,15 +262,15 @@ def plot_page_accuracy(summary, path, title):
     save_figure(fig, path)
 
 
-def plot_page_examples(pages, classify, path):
-    """One page per condition, with the boxes findLetters found."""
+def plot_page_examples(pages, results, path):
+    """One page per condition, with the boxes findLetters found
+    (results: page name -> what read_page returned for it)."""
     cols = 4
     rows = int(np.ceil(len(pages) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 5.2 * rows))
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 5.2 * rows), squeeze=False)
     for ax, page in zip(axes.flat, pages):
-        image = q4.load_image(page.file_bytes)
-        result = read_page(image, classify)
-        show_image(ax, image)
+        result = results[page.name]
+        show_image(ax, q4.load_image(page.file_bytes))
         draw_boxes(ax, result['boxes'], lw=0.5)
         ax.set_title(f'{page.condition}: {len(result["boxes"])} boxes for {len(page.chars)} characters',
                      fontsize=9)

@@ -1,7 +1,9 @@
 """Q4: find handwritten characters in a photo, put them in reading order, and
-turn each one into a 32x32 image that looks like the NIST36 training data.
+turn each one into an image that looks like the classifier's training data.
 
-The pipeline of findLetters (Q4.2), each step a small function below:
+``load_image`` reads a file as a photo viewer shows it (EXIF orientation,
+any pixel format). The pipeline of findLetters (Q4.2), each step a small
+function below:
 
   1. ``check_image``, ``to_gray``: RGB, RGBA or gray of any dtype -> gray in
      [0, 1]; anything else is a ValueError that says what is wrong.
@@ -9,20 +11,23 @@ The pipeline of findLetters (Q4.2), each step a small function below:
      pixels. Block averaging is the blur (it anti-aliases and removes sensor
      noise), and every later step then costs the same on a 4000-pixel photo
      as on a 900-pixel one. Boxes are scaled back at the end.
-  3. ``ink_darkness``: divide by an estimate of the paper's brightness, so
-     shadows and uneven lighting drop out: 0 = paper, 0.5 = half as bright as
-     the paper around it.
-  4. ``ink_mask``: hysteresis threshold, the high threshold Otsu's but never
-     inside the paper's own noise; then a 3x3 closing joins pen gaps.
-  5. ``label_boxes``: measure.label and regionprops' boxes.
+  3. ``paper_brightness``, ``ink_darkness``: divide by the paper's own
+     brightness, so shadows and uneven lighting drop out: 0 = paper, 0.5 =
+     half as bright as the paper around it.
+  4. ``ink_mask``: hysteresis threshold, per tile of the image: Otsu's, but
+     never inside the paper's own noise; ``off_page`` leaves out a textured
+     desk around the page; then a 3x3 closing joins pen gaps.
+  5. ``skew_of_mask``, ``remove_rules``: the lines' tilt, and ruled, squared
+     and margin lines (and page edges) taken out, keeping crossing strokes.
   6. ``character_boxes``: sizes are judged against the median character
      height, never against pixel counts: drop what is much taller or wider
-     than a letter (ruled lines, page edges), merge the parts of one
-     character that are stacked vertically (``merge_stacked``), then drop
-     specks (dots, dust).
+     than a letter, and ghosts much fainter than the letters; merge the parts
+     of one character that are stacked vertically (``merge_stacked``), then
+     drop specks (dots, dust).
 
-Then ``group_lines`` sorts the boxes into text lines, ``prepare_crop`` makes
-the network's input, and ``char_accuracy`` scores the text.
+Then ``read_text`` groups the boxes into lines along the tilt
+(``group_lines``), makes each classifier's input (``character_crop``), and
+``char_accuracy`` scores the text.
 """
 import nn  # noqa: I001  (first: it sets the BLAS threads before numpy loads)
 

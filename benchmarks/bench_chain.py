@@ -1,18 +1,21 @@
 """Where the time of the whole chain goes: each step of scripts/run_all.sh
-(what `make all` runs) with its seconds and its share of the total.
+(what `make all` runs) with its seconds and its share of all the steps'
+time, then the chain's wall time.
 
     python benchmarks/bench_chain.py [--results DIR]   # read a finished run's timings
     python benchmarks/bench_chain.py --run [--out DIR] # run the chain in --quick mode first
 
 run_all.sh times every step itself and writes them to <results>/timings.tsv;
 this reads that file (with make_report's reader), so the figures are those
-of the run that made the results, not a second run. --run starts
-`QUICK=1 bash scripts/run_all.sh` into --out (a fresh temporary folder by
-default, never results/) and then reads its timings: the quick chain shows
-the fixed costs (start-up, data loading, plotting) that a full run hides
-behind training. When the run's results hold q7_1/summary.json, the Q7.1
-step is also split into its parts (each part's own `seconds`, which leave
-out the script's start-up).
+of the run that made the results, not a second run. The steps run in two
+lanes side by side, so they add up to more than the wall time (the "wall"
+row run_all.sh adds); their sum over twice the wall time says how busy the
+two cores were. --run starts `QUICK=1 bash scripts/run_all.sh` into --out
+(a fresh temporary folder by default, never results/) and then reads its
+timings: the quick chain shows the fixed costs (start-up, data loading,
+plotting) that a full run hides behind training. When the run's results
+hold q7_1/summary.json, the Q7.1 parts are listed too (each part's own
+`seconds`, which leave out the script's start-up).
 This is a benchmark, not a test: it prints figures and asserts nothing.
 """
 import sys
@@ -28,7 +31,7 @@ import tempfile  # noqa: E402
 from make_report import read_timings  # noqa: E402
 from util import REPO_ROOT, RESULTS_DIR, UsageError, load_json  # noqa: E402
 
-Q7_1_STEP = 'q7.1'  # run_all.sh's name for `run_q7_1.py all`
+WALL = 'wall'  # run_all.sh's row for the whole chain's wall time
 
 
 def run_quick_chain(out):
@@ -56,8 +59,10 @@ def q7_1_parts(results):
 
 
 def print_table(rows, parts):
-    """Each step's seconds and share of the total, the largest share marked;
-    the Q7.1 parts indented under their step, as shares of the same total."""
+    """Each step's seconds and share of the steps' total, the largest
+    marked; then the Q7.1 parts, and the wall time with the cores' use."""
+    wall = [seconds for step, _, seconds in rows if step == WALL]
+    rows = [row for row in rows if row[0] != WALL]
     total = sum(seconds for _, _, seconds in rows)
     if total <= 0:
         print('every step took 0 s')
@@ -67,10 +72,12 @@ def print_table(rows, parts):
     for step, status, seconds in rows:
         mark = '  <- largest' if step == biggest else ''
         print(f'{step:<18s} {status:<7s} {seconds:8.1f} {seconds / total:7.1%}{mark}')
-        if step == Q7_1_STEP:
-            for part, part_seconds in parts:
-                print(f'  {part:<16s} {"":<7s} {part_seconds:8.1f} {part_seconds / total:7.1%}')
-    print(f'{"total":<18s} {"":<7s} {total:8.1f} {1:7.1%}')
+    print(f'{"all steps":<18s} {"":<7s} {total:8.1f} {1:7.1%}')
+    for part, part_seconds in parts:
+        print(f'  Q7.1 {part:<16s} {part_seconds:11.1f} {part_seconds / total:7.1%}')
+    if wall:
+        print(f'wall time {wall[-1]:.1f} s: the steps kept {total / wall[-1]:.2f} cores busy on average '
+              f'({total / (2 * wall[-1]):.0%} of two)')
     failed = [step for step, status, _ in rows if status != 'ok']
     if failed:
         print(f'failed steps (their time is still counted): {", ".join(failed)}')

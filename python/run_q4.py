@@ -1,7 +1,7 @@
 """Q4.3-Q4.4: read the handwritten text in photos with the Q3 network.
 
     python python/run_q4.py [IMAGE ...] [--out DIR] [--classifier {mlp,emnist}]
-                            [--pages N] [--page-seed S]
+                            [--pages N] [--page-seed S] [--quick]
 
 For each image (default: every .jpg/.png in images/): read the file as a
 photo viewer shows it (EXIF orientation, any pixel format), find the
@@ -306,8 +306,11 @@ def main():
                         help='Q3 weights for --classifier mlp')
     parser.add_argument('--ground-truth', type=Path, default=GROUND_TRUTH,
                         help='JSON of {image stem: [text lines]} for the accuracy')
-    parser.add_argument('--pages', type=at_least(0), default=2,
-                        help='generated validation pages per condition (0: none)')
+    # One page per condition (about 2,000 characters in all) keeps the run
+    # short; more pages give a tighter estimate per condition.
+    parser.add_setting('--pages', at_least(0), 1, 0, 'generated validation pages per condition (0: none)')
+    parser.add_argument('--quick', action='store_true',
+                        help='smoke test: the photos only, no validation pages (unless --pages is given)')
     parser.add_argument('--page-seed', type=seed_value, default=0, help='seed of the page set')
     parser.add_argument('--data-dir', type=Path, default=DATA_DIR,
                         help='datasets folder (test-split handwriting for the pages)')

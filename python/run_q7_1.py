@@ -1,6 +1,6 @@
 """Q7.1: handwritten characters (and CIFAR-10) with PyTorch.
 
-    python python/run_q7_1.py PART [--epochs N] [--lr LR] [--batch-size B] [--seed S]
+    python python/run_q7_1.py PART [PART ...] [--epochs N] [--lr LR] [--batch-size B] [--seed S]
                               [--quick] [--download] [--data-dir DIR] [--out DIR]
 
 PART:
@@ -13,6 +13,7 @@ PART:
                so it needs --download on a machine with internet access
   all          every part in turn; CIFAR-10 is skipped, with a message, when
                its files are not there
+Several parts run one after the other, in the order given.
 
 Each part writes results/q7_1/<part>/: accuracy.png and loss.png (per-epoch
 train and validation curves), samples.png (test images with predictions),
@@ -41,8 +42,8 @@ from q7_models import CNN, FCNet, describe
 from questions import EMNIST_NOTE, NIST36_NOTE, Q7_1_TITLES
 from torch_common import (adamw_one_cycle, channel_stats, count_trainable, eval_batch_size, evaluate, fit,
                           pick_device, save_model, seed_everything)
-from util import (RESULTS_DIR, UsageError, fit_batch_size, image_grid, load_json, make_parser, plot_history,
-                  prepare_output_dir, run_main, save_json)
+from util import (RESULTS_DIR, UsageError, exclusive, fit_batch_size, image_grid, load_json, make_parser,
+                  plot_history, prepare_output_dir, run_main, save_json)
 
 AFFINE = 'random affine per image: rotation +-10 deg, zoom +-10%, shear +-0.15, shift +-10%'
 
@@ -59,21 +60,35 @@ class Part:
     optimizer: str = 'adamw'  # 'adamw' + one-cycle schedule, or 'sgd' + cosine (as Q3)
     augment: object = None  # batch -> batch, applied to training batches only
     augment_note: str = 'none'
+    label_smoothing: float = 0.0  # of the training loss (torch_common.train_epoch)
     # The share of the training set held out for validation, for datasets
     # that ship no validation split (None: the data has its own).
     valid_fraction: float | None = None
     notes: dict = field(default_factory=dict)
 
 
-def cnn(widths, hidden, dropout=0.3):
+def cnn(widths, hidden=0, dropout=0.0, crop=0):
     """A model factory for the CNN family, sized from the data it will see."""
     def make(classes, x):
         mean, std = channel_stats(x)
         return CNN(len(classes), in_channels=x.shape[1], image_size=x.shape[-1], widths=widths,
-                   hidden=hidden, dropout=dropout, mean=mean, std=std)
+                   hidden=hidden, dropout=dropout, mean=mean, std=std, crop=crop)
     return make
 
 
+# The CNN recipes were chosen on the validation splits, for accuracy per
+# CPU second (a 2-core laptop runs the whole assignment in minutes):
+# * crop=2: the outer 2 pixels of NIST36 and EMNIST hold 0.07% and 0.08% of
+#   the training sets' ink, and cutting them saves a quarter of every
+#   layer's work. MNIST centres each digit by its centre of mass, so 11% of
+#   its digits reach into that frame; cropping it cost 0.2 points of
+#   validation accuracy (99.1% against 99.3%), and it keeps the whole image;
+# * label smoothing 0.1 and no dropout: in 3 epochs, EMNIST's validation
+#   accuracy rose from 89.0% (dropout 0.3) to 89.6%, as high as 5 epochs
+#   with dropout had reached (89.5%; a 4th epoch gave 89.4%). A hidden layer
+#   of 256 in the head, 5% more work, gave 89.8%;
+# * NIST36's narrower 24-48-96 network with 8 epochs beat the 32-64-128 one
+#   with 6 (92.8% and 92.7% validation; 12 epochs of the old recipe: 92.5%).
 PARTS = {
     # Q3 runs 50 epochs of SGD, lr 1e-2, batch 32, on the loss *summed* over
     # the batch. PyTorch's cross_entropy averages over the batch instead, so
@@ -83,25 +98,29 @@ PARTS = {
                       epochs=50, lr=0.32, batch_size=32, optimizer='sgd',
                       notes={'dataset': NIST36_NOTE}),
     # 1/12 of MNIST's 60,000 is the usual 55,000 / 5,000 split.
-    'cnn_mnist': Part(q7_data.mnist, cnn((16, 32, 64), hidden=0),
-                      epochs=4, lr=3e-3, batch_size=128, valid_fraction=1 / 12),
-    'cnn_nist36': Part(q7_data.nist36_images,
-                       cnn((32, 64, 128), hidden=0), epochs=12, lr=3e-3, batch_size=128,
+    'cnn_mnist': Part(q7_data.mnist, cnn((16, 32, 64)),
+                      epochs=3, lr=3e-3, batch_size=128, label_smoothing=0.1, valid_fraction=1 / 12),
+    'cnn_nist36': Part(q7_data.nist36_images, cnn((24, 48, 96), crop=2),
+                       epochs=8, lr=3e-3, batch_size=128, label_smoothing=0.1,
                        augment=q7_data.random_affine, augment_note=AFFINE,
                        notes={'dataset': NIST36_NOTE}),
     # 1/20 of the 92,551 stand-in images (4,628, about 100 per class): enough
     # to tell recipes apart by a few tenths of a point, while the training
     # set loses only 5%.
-    'cnn_emnist': Part(q7_data.emnist,
-                       cnn((32, 64, 128), hidden=0), epochs=5, lr=3e-3, batch_size=128,
-                       valid_fraction=1 / 20,
+    'cnn_emnist': Part(q7_data.emnist, cnn((32, 64, 128), hidden=256, crop=2),
+                       epochs=3, lr=3e-3, batch_size=128, label_smoothing=0.1, valid_fraction=1 / 20,
                        notes={'dataset': EMNIST_NOTE,
                               'next': 'python python/run_q4.py --classifier emnist'}),
-    'cnn_cifar10': Part(q7_data.cifar10, cnn((64, 128, 256), hidden=256),
+    # (not run here: CIFAR-10 is not in the offline mirror)
+    'cnn_cifar10': Part(q7_data.cifar10, cnn((64, 128, 256), hidden=256, dropout=0.3),
                         epochs=15, lr=3e-3, batch_size=128, augment=q7_data.random_shift_flip,
                         augment_note='shift up to 4 px and horizontal flip', valid_fraction=0.1),
 }
 QUICK_TRAIN, QUICK_TEST = 1000, 500  # --quick: examples kept per split; 1 epoch unless --epochs
+# The final training accuracy is measured on at most this many training
+# images (a fixed random sample): enough for a tenth of a point, while
+# scoring all 88,000 of EMNIST would cost a tenth of its training time.
+FINAL_TRAIN_SAMPLE = 10_000
 # The held-out validation images depend on this seed only, not on --seed: runs
 # with different training seeds are then compared on the same images.
 VALID_SEED = 0
@@ -211,13 +230,16 @@ def run_part(name, args, device):
     eval_batch = eval_batch_size(device)
     eval_loaders = {'valid': q7_data.loader(*splits['valid'], eval_batch)}
     optimizer, scheduler = make_optimizer(part, model, lr, epochs * len(train_loader))
-    history = fit(model, train_loader, eval_loaders, optimizer, epochs, device, scheduler)
+    history = fit(model, train_loader, eval_loaders, optimizer, epochs, device, scheduler, part.label_smoothing)
 
     # Final numbers on clean data (no augmentation, dropout off), every split;
-    # this is the one time the test set is scored.
-    final = {s: evaluate(model, q7_data.loader(*splits[s], eval_batch), device) for s in splits}
+    # this is the one time the test set is scored. The training split is
+    # scored on a fixed sample (see FINAL_TRAIN_SAMPLE).
+    scored = {**splits, 'train': q7_data.subsample(*splits['train'], FINAL_TRAIN_SAMPLE, VALID_SEED)}
+    final = {s: evaluate(model, q7_data.loader(*scored[s], eval_batch), device) for s in scored}
     for s, (loss, acc) in final.items():
-        print(f'final {s:5s} loss {loss:.4f} accuracy {acc:.4f}')
+        print(f'final {s:5s} loss {loss:.4f} accuracy {acc:.4f}'
+              + (f' (on {len(scored[s][0]):,} of its images)' if len(scored[s][0]) < len(splits[s][0]) else ''))
     plot_history({'': history}, out, title)
     if x_train.dim() == 4:  # images (the FC network's rows are not shown)
         plot_samples(model, *splits['test'], classes, device, out / 'samples.png',
@@ -231,8 +253,9 @@ def run_part(name, args, device):
         'epochs': epochs, 'lr': lr, 'batch_size': batch_size, 'seed': args.seed, 'quick': args.quick,
         'optimizer': ('SGD, cosine schedule' if part.optimizer == 'sgd'
                       else 'AdamW (weight decay 5e-4), one-cycle schedule'),
-        'augmentation': part.augment_note,
+        'augmentation': part.augment_note, 'label_smoothing': part.label_smoothing,
         'valid_split': valid_split, 'split_sizes': {s: len(x) for s, (x, _) in splits.items()},
+        'train_acc_images': len(scored['train'][0]),
         'trainable_params': params, 'architecture': describe(model),
         'train_seconds': history['seconds'], 'seconds': time.perf_counter() - start,
         'device': str(device), 'torch_threads': torch.get_num_threads(),
@@ -248,6 +271,11 @@ def run_part(name, args, device):
 def update_summary(out, name, metrics):
     """results/q7_1/summary.json: one entry per part, the numbers the README quotes."""
     path = out / 'summary.json'
+    with exclusive(path):      # another part may be training beside this one (run_all.sh)
+        _update_summary(path, name, metrics)
+
+
+def _update_summary(path, name, metrics):
     summary = {}
     if path.exists():
         try:
@@ -265,19 +293,20 @@ def update_summary(out, name, metrics):
 
 def main():
     parser = make_parser(__doc__, 'q7_1', epochs=None, lr=None, batch_size=None, quick_epochs=1)
-    parser.add_argument('part', choices=[*PARTS, 'all'], help='which experiment to run')
+    parser.add_argument('part', nargs='+', choices=[*PARTS, 'all'], help='which experiments to run')
     parser.add_argument('--download', action='store_true',
                         help='let torchvision download MNIST/EMNIST/CIFAR-10 (needs internet)')
     args = parser.parse_args()
     args.out = prepare_output_dir(Path(args.out), args.force)
     device = pick_device()
 
-    names = list(PARTS) if args.part == 'all' else [args.part]
+    every = 'all' in args.part
+    names = list(PARTS) if every else list(dict.fromkeys(args.part))
     for name in names:
         try:
             metrics = run_part(name, args, device)
         except UsageError as e:
-            if args.part != 'all' or name != 'cnn_cifar10':
+            if not every or name != 'cnn_cifar10':
                 raise
             print(f'\nskipping {name}: {e}')
             metrics = {'skipped': str(e)}

@@ -40,7 +40,9 @@ from util import (Timer, at_least, fit_batch_size, make_parser, plot_history, po
 # square) and SqueezeNet sees the centre `crop`, as in torchvision's ImageNet
 # evaluation (256 -> 224). The scratch CNN sees random crops of a
 # `scratch_stored` copy, resized to `scratch`: small enough for a 2-core CPU.
-SIZES = dict(stored=256, crop=224, scratch_stored=72, scratch=56)
+# (48 px and widths 24-48-96 reached 77% validation accuracy in 30 epochs,
+# in under half the time of 56 px and 32-64-128, which reached 77% too.)
+SIZES = dict(stored=256, crop=224, scratch_stored=64, scratch=48)
 QUICK_SIZES = dict(stored=72, crop=64, scratch_stored=40, scratch=32)
 
 MODELS = {'finetune': 'fine-tuned SqueezeNet (new final layer only)',
@@ -126,7 +128,7 @@ def train_from_scratch(splits, num_classes, size, stored, args, device):
     x_train, y_train = splits['train']
     x_train = flowers.resize(x_train, stored)
     mean, std = channel_stats(flowers.to_float(x_train))
-    model = CNN(num_classes, in_channels=3, image_size=size, widths=(32, 64, 128), hidden=256, dropout=0.5,
+    model = CNN(num_classes, in_channels=3, image_size=size, widths=(24, 48, 96), hidden=256, dropout=0.5,
                 mean=mean, std=std).to(device)
     print(model)
 

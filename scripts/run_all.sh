@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Run every question in order and write the report. Called by `make all`.
+# Run every question and write the report. Called by `make all`.
 #
 #   bash scripts/run_all.sh            full runs into results/
 #   QUICK=1 bash scripts/run_all.sh    smoke runs (--quick) into results-quick/
+#   LANES=1 bash scripts/run_all.sh    one step at a time (the default on one core)
 #
-# Each step prints its name and time. A step that fails is reported and the
-# chain goes on, so one missing dataset does not hide the other questions;
-# the exit code is non-zero if any step failed.
+# The steps run in two lanes side by side, one per core: every script here
+# computes on one thread at a time (numpy's BLAS is set to one thread, and
+# torch gets half the cores below), so two lanes keep both cores of a
+# laptop busy. Each lane runs its own steps in order, then takes the shared
+# steps the other lane has not yet taken (no step waits for the other lane). Every output line is prefixed with its step's name. Each step's time goes to <results>/timings.tsv, and the
+# whole chain's wall time as the step "wall".
+# A step that fails is reported and its lane goes on, so one missing dataset
+# does not hide the other questions; the exit code is non-zero if any failed.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,43 +26,82 @@ else
   export HW5_RESULTS="${HW5_RESULTS:-$ROOT/results}"
   Q=""
 fi
+CORES="$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)"
+LANES="${LANES:-$([ "$CORES" -ge 2 ] && echo 2 || echo 1)}"
+if [ "$LANES" = 2 ]; then
+  # torch's share of the cores (a value you set yourself is kept)
+  export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$((CORES / 2))}"
+fi
+export PYTHONUNBUFFERED=1   # each epoch's line shows when it is printed, not when a buffer fills
 mkdir -p "$HW5_RESULTS"
+CLAIMS="$(mktemp -d)"       # a folder per shared step taken by a lane
+trap 'rm -rf "$CLAIMS"' EXIT
 TIMINGS="$HW5_RESULTS/timings.tsv"
 printf 'step\tstatus\tseconds\n' > "$TIMINGS"
-failed=()
 
-step() {  # step NAME COMMAND...
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
+step() {  # step NAME COMMAND...: run it, its lines prefixed with [NAME]
   local name="$1"; shift
-  printf '\n======== %s: %s\n' "$name" "$*"
-  local start end status
-  start=$(date +%s.%N)
-  if "$@"; then status=ok; else status=failed; failed+=("$name"); fi
-  end=$(date +%s.%N)
-  local secs; secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
-  printf '======== %s: %s in %s s\n' "$name" "$status" "$secs"
+  printf '[%s] ======== %s\n' "$name" "$*"
+  local start status
+  start=$(now)
+  "$@" 2>&1 | sed -u "s/^/[$name] /"
+  if [ "${PIPESTATUS[0]}" = 0 ]; then status=ok; else status=failed; fi
+  local secs; secs=$(elapsed "$start" "$(now)")
+  printf '[%s] ======== %s in %s s\n' "$name" "$status" "$secs"
   printf '%s\t%s\t%s\n' "$name" "$status" "$secs" >> "$TIMINGS"
 }
 
-echo "results go to $HW5_RESULTS${Q:+ (quick mode)}"
-# shellcheck disable=SC2086
-{
+# The steps either lane may run, longest first: a lane that is done with its
+# own steps takes the next one nobody has taken (mkdir is atomic, so each
+# runs once). Q7.1.1 compares itself with Q3, which lane 1 runs first.
+shared_steps() {
+  claim q7.2        && step q7.2        "$PY" python/run_q7_2.py $Q
+  claim q7.1-nist36 && step q7.1-nist36 "$PY" python/run_q7_1.py cnn_nist36 $Q
+  claim q7.1-mnist  && step q7.1-mnist  "$PY" python/run_q7_1.py cnn_mnist $Q
+  claim q7.1-fc     && step q7.1-fc     "$PY" python/run_q7_1.py fc_nist36 $Q
+}
+claim() { mkdir "$CLAIMS/$1" 2>/dev/null; }
+
+# Lane 1: the numpy questions.
+lane1() {
   step q2        "$PY" python/run_q2.py $Q
   step q3        "$PY" python/run_q3.py $Q
-  step q4        "$PY" python/run_q4.py
+  step q4        "$PY" python/run_q4.py $Q
   step q4.1      "$PY" python/q4_failures.py
   step q5        "$PY" python/run_q5.py $Q
   step q6        "$PY" python/run_q6.py $Q
-  step q7.1      "$PY" python/run_q7_1.py all $Q
-  step q4-emnist "$PY" python/run_q4.py --classifier emnist
-  step q7.2      "$PY" python/run_q7_2.py $Q
   step theory    "$PY" docs/plot_activations.py
-  step report    "$PY" python/make_report.py
+  shared_steps
 }
+# Lane 2: the longest training (EMNIST), then the OCR that uses it.
+lane2() {
+  step q7.1-emnist "$PY" python/run_q7_1.py cnn_emnist $Q
+  step q4-emnist   "$PY" python/run_q4.py --classifier emnist $Q
+  shared_steps
+}
+
+echo "results go to $HW5_RESULTS${Q:+ (quick mode)}; $LANES lane(s) on $CORES core(s)"
+START=$(now)
+# shellcheck disable=SC2086
+if [ "$LANES" = 2 ]; then
+  lane1 & pid1=$!
+  lane2 & pid2=$!
+  wait "$pid1" "$pid2"
+else
+  lane1
+  lane2
+fi
+step report "$PY" python/make_report.py
+printf 'wall\tok\t%s\n' "$(elapsed "$START" "$(now)")" >> "$TIMINGS"
 
 echo
 column -t -s $'\t' "$TIMINGS" 2>/dev/null || cat "$TIMINGS"
-if [ ${#failed[@]} -gt 0 ]; then
-  echo "FAILED steps: ${failed[*]} (see their messages above)"
+failed=$(awk -F'\t' 'NR > 1 && $2 != "ok" { printf "%s ", $1 }' "$TIMINGS")
+if [ -n "$failed" ]; then
+  echo "FAILED steps: $failed(see their messages above)"
   exit 1
 fi
 echo "all steps ok; report: $HW5_RESULTS/REPORT.md"

@@ -141,6 +141,42 @@ def test_cnn_output_shape(channels, size, classes, hidden):
     assert torch.allclose(model(x), rebuilt(x))
 
 
+def test_cnn_crop_sees_only_the_centre():
+    """crop=2 cuts the outer 2 pixels: the border does not change the
+    output, and the network is the uncropped one on the centre 24x24."""
+    torch.manual_seed(0)
+    cropped = CNN(10, image_size=28, widths=(4, 8, 8), hidden=0, crop=2).eval()
+    plain = CNN(10, image_size=24, widths=(4, 8, 8), hidden=0).eval()
+    plain.load_state_dict(cropped.state_dict())
+    x = torch.rand(3, 1, 28, 28)
+    noisy_border = x.clone()
+    noisy_border[..., :2, :] = noisy_border[..., -2:, :] = 1.0
+    noisy_border[..., :, :2] = noisy_border[..., :, -2:] = 1.0
+    with torch.no_grad():
+        assert torch.allclose(cropped(x), cropped(noisy_border))
+        assert torch.allclose(cropped(x), plain(x[..., 2:-2, 2:-2]), atol=1e-6)
+    assert build_model(cropped.config).crop == 2
+
+
+def test_label_smoothing_is_for_training_only():
+    """train_epoch reports the smoothed loss it trains on; evaluate scores
+    the plain cross-entropy (a learning rate of 0 keeps the model fixed)."""
+    import torch.nn.functional as F
+    from torch_common import evaluate, train_epoch
+    torch.manual_seed(0)
+    model = FCNet(16, 8, 5)    # no dropout or batch norm: the same function in both modes
+    x, y = torch.rand(40, 16), torch.randint(0, 5, (40,))
+    batches = q7_data.loader(x, y, 40)
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    loss, _ = train_epoch(model, batches, opt, torch.device('cpu'), label_smoothing=0.2)
+    with torch.no_grad():
+        logits = model(x)
+    assert loss == pytest.approx(F.cross_entropy(logits, y, label_smoothing=0.2).item(), rel=1e-5)
+    plain, _ = evaluate(model, batches, torch.device('cpu'))
+    assert plain == pytest.approx(F.cross_entropy(logits, y).item(), rel=1e-5)
+    assert plain != pytest.approx(loss, rel=1e-3)
+
+
 def test_fc_matches_the_numpy_network():
     """The PyTorch FC network computes what Q3's numpy network computes."""
     model = FCNet()

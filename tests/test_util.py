@@ -53,3 +53,21 @@ def test_load_params_bad_files(tmp_path):
     util.save_pickle(junk, [1, 2])
     with pytest.raises(UsageError, match='not a params dict'):
         util.load_params(junk, {})
+
+
+def test_mosaic_places_scales_and_separates_images():
+    """Images are tiled row by row, each stretched to [0, 1] (or by a fixed
+    range), with NaN gaps and NaN empty cells."""
+    a = np.array([[0.0, 2.0], [4.0, 4.0]])
+    b = np.full((2, 2), 7.0)                 # flat: drawn mid-grey
+    c = np.array([[-1.0, 0.0], [0.0, 0.5]])
+    out = util.mosaic([a, b, c], nrows=2, ncols=2, gap=1)
+    assert out.shape == (5, 5)
+    np.testing.assert_allclose(out[:2, :2], [[0, 0.5], [1, 1]])
+    np.testing.assert_allclose(out[:2, 3:], 0.5)
+    np.testing.assert_allclose(out[3:, :2], [[0, 2 / 3], [2 / 3, 1]])
+    assert np.isnan(out[2]).all() and np.isnan(out[:, 2]).all() and np.isnan(out[3:, 3:]).all()
+    sym = util.mosaic([c], 1, 1, 1, symmetric=True)
+    np.testing.assert_allclose(sym, [[0, 0.5], [0.5, 0.75]])
+    fixed = util.mosaic([a], 1, 1, 1, value_range=(0, 8))
+    np.testing.assert_allclose(fixed, a / 8)

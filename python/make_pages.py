@@ -26,8 +26,11 @@ the four course photos are a final check.
 """
 import threads  # noqa: F401,I001  (first: BLAS and OpenMP threads, before numpy loads)
 
+import hashlib
 import io
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -498,24 +501,98 @@ def save_pages(pages, out):
         '_about': 'Pages composed by python/make_pages.py from test-split handwriting',
         **{p.name: p.lines for p in pages}})
     save_json(out / 'boxes.json', {p.name: {'condition': p.condition, 'boxes': p.boxes,
-                                            'chars': p.chars, 'info': p.info} for p in pages})
+                                            'chars': p.chars, 'glyphs': p.glyphs, 'info': p.info,
+                                            'file': f'{p.name}{p.suffix}'} for p in pages})
+
+
+# ----------------------------------------------------------------------------
+# The page set, composed once: data/pages/
+# ----------------------------------------------------------------------------
+def fingerprint(glyphs, labels, per_condition, seed):
+    """What a page set is made of: this file's code, the glyphs and their
+    labels, the count and the seed. A stored set with another fingerprint
+    is stale and is composed again."""
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    for a in (glyphs, labels):
+        h.update(np.ascontiguousarray(a).tobytes())
+    h.update(f'{per_condition} {seed}'.encode())
+    return h.hexdigest()
+
+
+def load_pages(folder):
+    """The pages save_pages wrote into folder (boxes.json lists them)."""
+    lines = json.loads((folder / 'ground_truth.json').read_text())
+    pages = []
+    for name, p in json.loads((folder / 'boxes.json').read_text()).items():
+        file_bytes = (folder / p['file']).read_bytes()
+        pages.append(Page(name=name, condition=p['condition'], image=decode(file_bytes), lines=lines[name],
+                          boxes=np.array(p['boxes'], int).reshape(-1, 4), chars=p['chars'],
+                          glyphs=np.array(p['glyphs'], int), file_bytes=file_bytes,
+                          suffix=Path(p['file']).suffix, info=p['info']))
+    return pages
+
+
+def page_set(glyphs, labels, per_condition, seed, folder=None):
+    """make_pages(glyphs, labels, per_condition, seed), stored in folder.
+
+    Composing a set takes about a second a page, so it is done once: a
+    folder holding this very set (its FINGERPRINT file matches) is read
+    back; otherwise the set is composed and written there for next time
+    (``make data`` does that ahead). Without a folder, or where it cannot
+    be written, the set is just composed.
+    """
+    key = fingerprint(glyphs, labels, per_condition, seed)
+    if folder is not None and (folder / 'FINGERPRINT').is_file():
+        try:
+            if (folder / 'FINGERPRINT').read_text().strip() == key:
+                return load_pages(folder)
+        except (OSError, ValueError, KeyError) as e:   # a damaged folder: compose it again
+            print(f'note: composing the pages again, {folder} is unreadable ({e})')
+    pages = make_pages(glyphs, labels, per_condition, seed)
+    if folder is not None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / 'FINGERPRINT').unlink(missing_ok=True)     # stale until the new set is in
+            save_pages(pages, folder)
+            (folder / 'FINGERPRINT').write_text(key + '\n')
+        except OSError as e:
+            print(f'note: the pages are not kept for next time: cannot write {folder} ({e.strerror})')
+    return pages
+
+
+# The set run_q4.py scores on every run (its --pages and --page-seed defaults)
+RUN_Q4_SET = dict(per_condition=1, seed=0)
+
+
+def page_folder(data_dir, source, per_condition, seed):
+    """Where run_q4.py keeps a page set: <data_dir>/pages/<source>_seed<S>_x<N>."""
+    return Path(data_dir) / 'pages' / f'{source}_seed{seed}_x{per_condition}'
 
 
 def main():
     import argparse
 
-    from util import RESULTS_DIR, add_output_args, prepare_output_dir, run_main  # noqa: F401
+    from util import DATA_DIR, add_output_args, prepare_output_dir
     parser = argparse.ArgumentParser(description=__doc__, allow_abbrev=False,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--source', choices=('nist36', 'emnist'), default='nist36',
                         help='whose test-split handwriting to write with')
     parser.add_argument('--per-condition', type=int, default=3, help='pages per condition')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
+    parser.add_argument('--for-run-q4', action='store_true',
+                        help='instead, compose the set run_q4.py validates on (%d per condition, seed %d) '
+                             'into data/pages/, where it reads it from; `make data` does this'
+                             % (RUN_Q4_SET['per_condition'], RUN_Q4_SET['seed']))
     add_output_args(parser, 'pages')
     args = parser.parse_args()
     if args.per_condition < 1:
         raise SystemExit('error: --per-condition must be at least 1')
     glyphs, labels = load_glyphs(args.source)
+    if args.for_run_q4:
+        folder = page_folder(DATA_DIR, args.source, **RUN_Q4_SET)
+        pages = page_set(glyphs, labels, folder=folder, **RUN_Q4_SET)
+        print(f'{len(pages)} {args.source} pages ready in {folder}')
+        return
     out = prepare_output_dir(args.out, args.force)
     pages = make_pages(glyphs, labels, args.per_condition, args.seed)
     save_pages(pages, out)

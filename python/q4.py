@@ -720,8 +720,11 @@ def prepare_crop(mask, fmt=NIST36_CROP):
     canvas = np.zeros((big, big), bool)
     top, left = (big - np.array(skeleton.shape)) // 2
     canvas[top:top + skeleton.shape[0], left:left + skeleton.shape[1]] = skeleton
-    pen = morphology.disk(int(round(fmt.pen * SUPERSAMPLE / 2)))
-    ink = downscale(ndi.binary_dilation(canvas, pen).astype(np.float32), SUPERSAMPLE)
+    # Dilating with a disk of radius r keeps the pixels within r of the
+    # skeleton: one distance transform, several times faster than
+    # binary_dilation with the disk and exactly the same pixels.
+    radius = int(round(fmt.pen * SUPERSAMPLE / 2))
+    ink = downscale((ndi.distance_transform_edt(~canvas) <= radius).astype(np.float32), SUPERSAMPLE)
     ink = ndi.gaussian_filter(ink, EDGE_BLUR)
     return np.clip(1.0 - ink / max(ink.max(), 1e-6), 0.0, 1.0).astype(np.float32)
 

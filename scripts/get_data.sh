@@ -2,7 +2,9 @@
 # Fetch the data the assignment uses into data/ and images/.
 #
 #   bash scripts/get_data.sh [--force] [PART ...]   PART: nist36 images mnist emnist flowers weights
-#                                                   (default: all of them)
+#                                                   pages (default: all of them)
+# pages composes Q4's OCR validation pages from the NIST36 and EMNIST test
+# splits once, into data/pages/ (python/make_pages.py --for-run-q4).
 #
 # Two sources:
 #   * HW5_MIRROR=DIR   link or copy from a local mirror laid out like ../shared
@@ -63,13 +65,13 @@ PARTS=()
 for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
-    nist36|images|mnist|emnist|flowers|weights) PARTS+=("$arg") ;;
-    all) PARTS+=(nist36 images mnist emnist flowers weights) ;;
-    *) echo "unknown part '$arg'; choose from: nist36 images mnist emnist flowers weights all" >&2; exit 2 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    nist36|images|mnist|emnist|flowers|weights|pages) PARTS+=("$arg") ;;
+    all) PARTS+=(nist36 images mnist emnist flowers weights pages) ;;
+    *) echo "unknown part '$arg'; choose from: nist36 images mnist emnist flowers weights pages all" >&2; exit 2 ;;
   esac
 done
-[ ${#PARTS[@]} -gt 0 ] || PARTS=(nist36 images mnist emnist flowers weights)
+[ ${#PARTS[@]} -gt 0 ] || PARTS=(nist36 images mnist emnist flowers weights pages)
 
 # ---------------------------------------------------------------- sources
 MIRROR=""
@@ -302,6 +304,18 @@ get_weights() {
   else
     say "weights: skipped (no $PYTHON yet; run_q7_2.py downloads them when it first runs)"
   fi
+}
+
+get_pages() {  # Q4's OCR validation pages, composed from the NIST36 and EMNIST test splits
+  if [ ! -x "$PYTHON" ]; then
+    say "pages: skipped (no $PYTHON yet; run_q4.py composes them when it first runs)"
+    return
+  fi
+  for source in nist36 emnist; do
+    "$PYTHON" "$ROOT/python/make_pages.py" --source "$source" --for-run-q4 \
+      || fail "could not compose the $source validation pages (is the $source data there?)."
+  done
+  say "pages: ok"
 }
 
 # ---------------------------------------------------------------- main

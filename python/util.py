@@ -522,13 +522,18 @@ def mosaic(images, nrows, ncols, gap, value_range=None, symmetric=False):
     row by row, with ``gap`` pixels between cells, each image scaled to
     [0, 1]: by value_range (lo, hi) if given, else stretched from its own
     min to max (or from -max|x| to max|x| when symmetric, so 0 maps to 0.5).
-    The gaps and unused cells are NaN, drawn blank.
+    The gaps and unused cells are NaN, drawn blank. Colour images (H, W, 3)
+    in [0, 1] are placed as they are, on white.
     """
-    h, w = np.shape(images[0])
-    out = np.full((nrows * (h + gap) - gap, ncols * (w + gap) - gap), np.nan, np.float32)
+    h, w = np.shape(images[0])[:2]
+    colour = np.shape(images[0])[2:]
+    out = np.full((nrows * (h + gap) - gap, ncols * (w + gap) - gap, *colour),
+                  1.0 if colour else np.nan, np.float32)
     for i, img in enumerate(images):
         img = np.asarray(img, np.float32)
-        if value_range is not None:
+        if colour:
+            lo, hi = 0.0, 1.0
+        elif value_range is not None:
             lo, hi = value_range
         elif symmetric:
             hi = float(np.abs(img).max()) or 1.0
@@ -563,7 +568,7 @@ def image_grids(panels, path, title, nrows=None, ncols=None, cmap='Greys_r', sym
                              figsize=(cell * ncols * len(panels) + 0.4 * (len(panels) - 1), cell * nrows * 1.1))
     colours = plt.get_cmap(cmap).with_extremes(bad='white')
     for ax, (panel_title, images, labels) in zip(axes[0], panels):
-        h, w = np.shape(images[0])
+        h, w = np.shape(images[0])[:2]
         # labelled cells leave a third of their height above them for the text
         gap = max(1, round((0.45 if labelled else 0.06) * h))
         ax.imshow(mosaic(images, nrows, ncols, gap, value_range, symmetric), cmap=colours, vmin=0, vmax=1,

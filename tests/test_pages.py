@@ -214,3 +214,37 @@ def test_page_rotation_matches_scipy_affine_transform():
     np.testing.assert_allclose(ours[inside], scipy_rotate(a, 1)[inside], atol=1e-5)
     same = make_pages.rotate_about_centre(labels, angle, shape, shift, order=0) == scipy_rotate(labels, 0)
     assert same[inside].mean() > 0.98
+
+
+def test_a_page_set_is_composed_once_and_read_back(glyphs, tmp_path, monkeypatch):
+    """page_set composes the set into its folder the first time and reads
+    the very same pages back after; other glyphs make it compose again."""
+    images, labels = glyphs
+    folder = tmp_path / 'pages' / 'set'
+    conditions = ('clean', 'exif_rotated')
+    composed = []
+    real = make_pages.make_pages
+
+    def counting(*args, **kwargs):
+        composed.append(1)
+        return real(*args, **kwargs, conditions=conditions)
+    monkeypatch.setattr(make_pages, 'make_pages', counting)
+
+    first = make_pages.page_set(images, labels, 1, 3, folder)
+    again = make_pages.page_set(images, labels, 1, 3, folder)
+    assert len(composed) == 1 and (folder / 'FINGERPRINT').is_file()
+    assert [p.name for p in again] == [p.name for p in first] == ['clean_0', 'exif_rotated_0']
+    for a, b in zip(first, again):
+        assert a.file_bytes == b.file_bytes and a.suffix == b.suffix and a.lines == b.lines
+        assert a.chars == b.chars and a.condition == b.condition
+        np.testing.assert_array_equal(a.boxes, b.boxes)
+        np.testing.assert_array_equal(a.glyphs, b.glyphs)
+        np.testing.assert_array_equal(a.image, b.image)
+    other = images[::-1].copy(), labels[::-1].copy()
+    make_pages.page_set(*other, 1, 3, folder)           # other glyphs: the stored set is stale
+    assert len(composed) == 2
+    (folder / 'boxes.json').write_text('{')               # damaged: composed again, not a traceback
+    make_pages.page_set(*other, 1, 3, folder)
+    assert len(composed) == 3
+    make_pages.page_set(*other, 1, 3, folder)             # and kept again
+    assert len(composed) == 3

@@ -71,3 +71,7 @@ def test_mosaic_places_scales_and_separates_images():
     np.testing.assert_allclose(sym, [[0, 0.5], [0.5, 0.75]])
     fixed = util.mosaic([a], 1, 1, 1, value_range=(0, 8))
     np.testing.assert_allclose(fixed, a / 8)
+    rgb = util.mosaic([np.full((2, 2, 3), 0.25)], 1, 2, 1)
+    assert rgb.shape == (2, 5, 3)
+    np.testing.assert_allclose(rgb[:, :2], 0.25)
+    np.testing.assert_allclose(rgb[:, 2:], 1.0)            # colour mosaics are on white

@@ -395,6 +395,10 @@ def read_timings(root):
     return rows
 
 
+def plural(n, noun):
+    return f'{n} {noun}' + ('' if n == 1 else 's')
+
+
 def chain_minutes(steps):
     """The chain's wall time: its "wall" row (run_all.sh runs steps side by
     side, so their sum is more), else the sum of the steps that ran."""
@@ -549,7 +553,7 @@ def readme_table(root):
         photos = {'MLP (Q3)': r.metrics('q4'), 'EMNIST CNN': r.metrics('q4_emnist')}
         rows.append(['the four course photos'] + [pct(photos[name].get('mean_char_accuracy')) for name, _ in runs])
         lines += ['', '**Q4, text accuracy on the generated validation pages** (test-split handwriting, '
-                  f'{runs[0][1]["pages_per_condition"]} pages per condition, seed {runs[0][1]["seed"]}; '
+                  f'{plural(runs[0][1]["pages_per_condition"], "page")} per condition, seed {runs[0][1]["seed"]}; '
                   'see [Reading your own photos](#reading-your-own-photos)):', '',
                   '| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
         lines += ['| ' + ' | '.join(str(c) for c in row) + ' |' for row in rows]

@@ -30,7 +30,7 @@ CORES="$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)"
 LANES="${LANES:-$([ "$CORES" -ge 2 ] && echo 2 || echo 1)}"
 if [ "$LANES" = 2 ]; then
   # torch's share of the cores (a value you set yourself is kept)
-  export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$((CORES / 2))}"
+  export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$(( CORES / 2 > 1 ? CORES / 2 : 1 ))}"
 fi
 export PYTHONUNBUFFERED=1   # each epoch's line shows when it is printed, not when a buffer fills
 mkdir -p "$HW5_RESULTS"

@@ -577,27 +577,32 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--source', choices=('nist36', 'emnist'), default='nist36',
                         help='whose test-split handwriting to write with')
-    parser.add_argument('--per-condition', type=int, default=3, help='pages per condition')
-    parser.add_argument('--seed', type=int, default=0, help='random seed')
+    parser.add_argument('--per-condition', type=int, default=None,
+                        help='pages per condition (default: 3, or %d with --for-run-q4)'
+                             % RUN_Q4_SET['per_condition'])
+    parser.add_argument('--seed', type=int, default=None, help='random seed (default: %d)' % RUN_Q4_SET['seed'])
     parser.add_argument('--for-run-q4', action='store_true',
-                        help='instead, compose the set run_q4.py validates on (%d per condition, seed %d) '
-                             'into data/pages/, where it reads it from; `make data` does this'
-                             % (RUN_Q4_SET['per_condition'], RUN_Q4_SET['seed']))
+                        help='instead of writing to --out, compose the set into data/pages/, where '
+                             '`run_q4.py --pages N --page-seed S` reads it from; `make data` does this '
+                             'for run_q4.py\'s defaults')
     add_output_args(parser, 'pages')
     args = parser.parse_args()
-    if args.per_condition < 1:
+    per_condition = (args.per_condition if args.per_condition is not None
+                     else RUN_Q4_SET['per_condition'] if args.for_run_q4 else 3)
+    seed = RUN_Q4_SET['seed'] if args.seed is None else args.seed
+    if per_condition < 1:
         raise SystemExit('error: --per-condition must be at least 1')
     glyphs, labels = load_glyphs(args.source)
     if args.for_run_q4:
-        folder = page_folder(DATA_DIR, args.source, **RUN_Q4_SET)
-        pages = page_set(glyphs, labels, folder=folder, **RUN_Q4_SET)
+        folder = page_folder(DATA_DIR, args.source, per_condition, seed)
+        pages = page_set(glyphs, labels, per_condition, seed, folder)
         print(f'{len(pages)} {args.source} pages ready in {folder}')
         return
     out = prepare_output_dir(args.out, args.force)
-    pages = make_pages(glyphs, labels, args.per_condition, args.seed)
+    pages = make_pages(glyphs, labels, per_condition, seed)
     save_pages(pages, out)
-    print(f'wrote {len(pages)} pages ({len(CONDITIONS)} conditions x {args.per_condition}, '
-          f'seed {args.seed}, {args.source} test handwriting) to {out}')
+    print(f'wrote {len(pages)} pages ({len(CONDITIONS)} conditions x {per_condition}, '
+          f'seed {seed}, {args.source} test handwriting) to {out}')
 
 
 if __name__ == '__main__':

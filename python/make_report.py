@@ -413,8 +413,8 @@ def timings(r):
     rows = read_timings(r.root)
     if not rows:
         return r.add('*No timings: run `make all` (scripts/run_all.sh) to record them.*', '')
-    r.add('The steps run in two lanes side by side (scripts/run_all.sh), so they add up to more '
-          'than the chain\'s wall time, the "wall" row.', '')
+    r.add('scripts/run_all.sh runs the steps in two lanes side by side (one at a time with LANES=1), '
+          'so they can add up to more than the chain\'s wall time, the "wall" row.', '')
     r.table(['step', 'status', 'seconds'], [(step, status, f'{s:.1f}') for step, status, s in rows])
 
 

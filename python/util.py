@@ -569,7 +569,7 @@ def image_grids(panels, path, title, nrows=None, ncols=None, cmap='Greys_r', sym
     colours = plt.get_cmap(cmap).with_extremes(bad='white')
     for ax, (panel_title, images, labels) in zip(axes[0], panels):
         h, w = np.shape(images[0])[:2]
-        # labelled cells leave a third of their height above them for the text
+        # labelled cells leave 45% of their height above them for the text
         gap = max(1, round((0.45 if labelled else 0.06) * h))
         ax.imshow(mosaic(images, nrows, ncols, gap, value_range, symmetric), cmap=colours, vmin=0, vmax=1,
                   interpolation='nearest')

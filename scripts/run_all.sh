@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2086  # $Q is empty or --quick: split on purpose
 # Run every question and write the report. Called by `make all`.
 #
 #   bash scripts/run_all.sh            full runs into results/
@@ -9,8 +10,9 @@
 # computes on one thread at a time (numpy's BLAS is set to one thread, and
 # torch gets half the cores below), so two lanes keep both cores of a
 # laptop busy. Each lane runs its own steps in order, then takes the shared
-# steps the other lane has not yet taken (no step waits for the other lane). Every output line is prefixed with its step's name. Each step's time goes to <results>/timings.tsv, and the
-# whole chain's wall time as the step "wall".
+# steps the other lane has not yet taken (no step waits for the other lane).
+# Every output line is prefixed with its step's name. Each step's time goes
+# to <results>/timings.tsv, and the whole chain's wall time as the step "wall".
 # A step that fails is reported and its lane goes on, so one missing dataset
 # does not hide the other questions; the exit code is non-zero if any failed.
 set -uo pipefail
@@ -85,7 +87,6 @@ lane2() {
 
 echo "results go to $HW5_RESULTS${Q:+ (quick mode)}; $LANES lane(s) on $CORES core(s)"
 START=$(now)
-# shellcheck disable=SC2086
 if [ "$LANES" = 2 ]; then
   lane1 & pid1=$!
   lane2 & pid2=$!

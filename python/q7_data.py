@@ -8,16 +8,21 @@ Whole datasets fit in memory (EMNIST Balanced is 92,551 x 28 x 28 bytes), so
 they are converted to tensors once and batched with a TensorDataset. That is
 far faster on a CPU than torchvision's per-image PIL transforms, and
 augmentation runs on whole batches (``Augmented``).
+
+MNIST and EMNIST are read straight from their IDX files (``read_idx``):
+importing torchvision costs a few seconds per process (it loads
+torch._dynamo), so it is imported only to download a dataset or for
+CIFAR-10.
 """
 import threads  # noqa: F401,I001  (first: BLAS and OpenMP threads, before torch loads)
 
 import os
 import pickle
+import struct
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-import torchvision
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
 
 import data as nist
@@ -28,6 +33,12 @@ def _fetch_hint(part):
     return (f'get it with `bash scripts/get_data.sh {part}` (on a machine without internet: '
             f'`HW5_MIRROR=../shared bash scripts/get_data.sh {part}`), '
             'or pass --download to let torchvision download it')
+
+
+def _torchvision_datasets():
+    """torchvision.datasets, imported on first use (see the module docstring)."""
+    import torchvision.datasets
+    return torchvision.datasets
 
 
 def _open(dataset_cls, name, folder, data_dir, download, hint, **kwargs):
@@ -43,10 +54,49 @@ def _open(dataset_cls, name, folder, data_dir, download, hint, **kwargs):
             raise UsageError(f'{name} ({split} split) not found in {os.path.join(data_dir, folder)}; '
                              f'{hint}') from None
         except (AssertionError, TypeError, ValueError, KeyError, EOFError,
-                pickle.UnpicklingError) as e:  # a file that is not IDX, or not a CIFAR pickle
+                pickle.UnpicklingError) as e:  # a file that is not a CIFAR pickle
             raise UsageError(f'{name} files in {os.path.join(data_dir, folder)} are not readable '
                              f'({e!r}); {hint}') from None
     return out
+
+
+def read_idx(path, hint):
+    """An IDX file of unsigned bytes (the MNIST/EMNIST format) as a uint8 array.
+
+    Layout: two zero bytes, a type byte (0x08 = uint8), the number of
+    dimensions n, then n big-endian int32 sizes, then the data in C order.
+    """
+    if not os.path.isfile(path):
+        raise UsageError(f'{path} not found; {hint}')
+    with open(path, 'rb') as f:
+        raw = f.read()
+    if len(raw) < 4:
+        raise UsageError(f'{path} is not an IDX file (it holds {len(raw)} bytes); {hint}')
+    zeros, kind, ndim = struct.unpack_from('>HBB', raw)
+    if zeros != 0 or kind != 0x08 or ndim == 0:
+        raise UsageError(f'{path} is not an IDX file of bytes (header {raw[:4].hex()}, '
+                         f'expected 000008 and the number of dimensions); {hint}')
+    start = 4 + 4 * ndim
+    shape = struct.unpack_from(f'>{ndim}I', raw, 4) if len(raw) >= start else ()
+    if len(raw) != start + int(np.prod(shape)):
+        raise UsageError(f'{path} is cut short or padded: its header promises {shape} bytes of data '
+                         f'and the file holds {len(raw) - start}; {hint}')
+    return np.frombuffer(raw, np.uint8, offset=start).reshape(shape)
+
+
+def _idx_splits(folder, files, name, hint):
+    """{'train': (x, y), 'test': (x, y)} from IDX files named by
+    files[split] = (images, labels): x (N, 1, 28, 28) in [0, 1], y int64."""
+    splits = {}
+    for split, (images, labels) in files.items():
+        x = read_idx(os.path.join(folder, images), hint)
+        y = read_idx(os.path.join(folder, labels), hint)
+        if x.ndim != 3 or y.ndim != 1:
+            raise UsageError(f'{name} {split}: expected images (N, H, W) and labels (N,), found '
+                             f'{x.shape} and {y.shape} in {folder}; {hint}')
+        splits[split] = (torch.from_numpy(x.copy()).float().div_(255).unsqueeze(1),
+                         torch.from_numpy(y.astype(np.int64)))
+    return splits
 
 
 def _checked(splits, classes, name, hint):
@@ -56,11 +106,6 @@ def _checked(splits, classes, name, hint):
     for split, (x, y) in splits.items():
         check_class_indices(x, y, len(classes), f'the {name} {split} split', hint)
     return splits
-
-
-def _as_tensors(dataset):
-    """A torchvision MNIST-style dataset -> (x (N, 1, 28, 28) in [0, 1], y)."""
-    return dataset.data.float().div(255).unsqueeze(1), dataset.targets.long()
 
 
 # ----------------------------------------------------------------------------
@@ -87,33 +132,50 @@ def nist36_images(data_dir, download=False):
     return splits, classes
 
 
+def _download(dataset, data_dir, name, hint, **kwargs):
+    """Let torchvision fetch a dataset's IDX files into data_dir/<name>/raw."""
+    _open(getattr(_torchvision_datasets(), dataset), name, f'{name}/raw', data_dir, True, hint, **kwargs)
+
+
+MNIST_FILES = {'train': ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
+               'test': ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')}
+
+
 def mnist(data_dir, download=False):
-    """torchvision's MNIST reader on data_dir/MNIST/raw (extracted IDX files)."""
-    ds = _open(torchvision.datasets.MNIST, 'MNIST', 'MNIST/raw', data_dir, download, _fetch_hint('mnist'))
+    """MNIST from data_dir/MNIST/raw (the extracted IDX files)."""
+    hint = _fetch_hint('mnist')
+    if download:
+        _download('MNIST', data_dir, 'MNIST', hint)
+    splits = _idx_splits(os.path.join(data_dir, 'MNIST', 'raw'), MNIST_FILES, 'MNIST', hint)
     classes = [str(c) for c in range(10)]
-    return _checked({s: _as_tensors(d) for s, d in ds.items()}, classes, 'MNIST', _fetch_hint('mnist')), classes
+    return _checked(splits, classes, 'MNIST', hint), classes
+
+
+# EMNIST Balanced's 47 classes, in label order (emnist-balanced-mapping.txt):
+# 0-9, A-Z, then the lower-case letters that do not look like their upper case.
+EMNIST_CLASSES = list('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabdefghnqrt')
+EMNIST_FILES = {s: (f'emnist-balanced-{s}-images-idx3-ubyte', f'emnist-balanced-{s}-labels-idx1-ubyte')
+                for s in ('train', 'test')}
 
 
 def emnist(data_dir, download=False):
-    """EMNIST Balanced (47 classes) on data_dir/EMNIST/raw, with upright images.
+    """EMNIST Balanced (47 classes) from data_dir/EMNIST/raw, with upright images.
 
     EMNIST's IDX files store every image transposed (the NIST scans were
-    written column by column), so x is transposed back here. The classes are
-    torchvision's list for the split, the same order as
-    emnist-balanced-mapping.txt: 0-9, A-Z, then a b d e f g h n q r t (the
-    lower-case letters that do not look like their upper-case form).
+    written column by column), so x is transposed back here.
     """
-    ds = _open(torchvision.datasets.EMNIST, 'EMNIST', 'EMNIST/raw', data_dir, download,
-               _fetch_hint('emnist'), split='balanced')
-    splits = {}
-    for s, d in ds.items():
-        x, y = _as_tensors(d)
-        splits[s] = x.transpose(2, 3).contiguous(), y
-    classes = list(ds['train'].classes)
-    return _checked(splits, classes, 'EMNIST', _fetch_hint('emnist')), classes
+    hint = _fetch_hint('emnist')
+    if download:
+        _download('EMNIST', data_dir, 'EMNIST', hint, split='balanced')
+    splits = _idx_splits(os.path.join(data_dir, 'EMNIST', 'raw'), EMNIST_FILES, 'EMNIST', hint)
+    splits = {s: (x.transpose(2, 3).contiguous(), y) for s, (x, y) in splits.items()}
+    return _checked(splits, EMNIST_CLASSES, 'EMNIST', hint), EMNIST_CLASSES
 
 
-class CIFAR10Files(torchvision.datasets.CIFAR10):
+CIFAR10_FOLDER = 'cifar-10-batches-py'
+
+
+def _cifar10_files():
     """torchvision's CIFAR-10 reader (the python pickle batches), checking
     only that the extracted files exist instead of their md5 sums.
 
@@ -121,9 +183,13 @@ class CIFAR10Files(torchvision.datasets.CIFAR10):
     the tested loader is the one real runs use. A download is still verified:
     torchvision checks the archive's md5 before extracting it.
     """
-    train_list = [[name, None] for name, _ in torchvision.datasets.CIFAR10.train_list]
-    test_list = [[name, None] for name, _ in torchvision.datasets.CIFAR10.test_list]
-    meta = {**torchvision.datasets.CIFAR10.meta, 'md5': None}
+    base = _torchvision_datasets().CIFAR10
+
+    class CIFAR10Files(base):
+        train_list = [[name, None] for name, _ in base.train_list]
+        test_list = [[name, None] for name, _ in base.test_list]
+        meta = {**base.meta, 'md5': None}
+    return CIFAR10Files
 
 
 CIFAR_HINT = ('CIFAR-10 is not in the offline mirror; run this part on a machine with internet '
@@ -133,9 +199,9 @@ CIFAR_HINT = ('CIFAR-10 is not in the offline mirror; run this part on a machine
 
 def cifar10(data_dir, download=False):
     """CIFAR-10 from data_dir/cifar-10-batches-py: x (N, 3, 32, 32) in [0, 1]."""
-    if not download and not os.path.isdir(os.path.join(data_dir, CIFAR10Files.base_folder)):
-        raise UsageError(f'CIFAR-10 not found in {data_dir}/{CIFAR10Files.base_folder}; {CIFAR_HINT}')
-    ds = _open(CIFAR10Files, 'CIFAR-10', CIFAR10Files.base_folder, data_dir, download, CIFAR_HINT)
+    if not download and not os.path.isdir(os.path.join(data_dir, CIFAR10_FOLDER)):
+        raise UsageError(f'CIFAR-10 not found in {data_dir}/{CIFAR10_FOLDER}; {CIFAR_HINT}')
+    ds = _open(_cifar10_files(), 'CIFAR-10', CIFAR10_FOLDER, data_dir, download, CIFAR_HINT)
     splits = {s: (torch.from_numpy(d.data).permute(0, 3, 1, 2).float().div(255),
                   torch.tensor(d.targets, dtype=torch.long)) for s, d in ds.items()}
     classes = list(ds['train'].classes)

@@ -8,6 +8,7 @@ CIFAR-10), so the loaders under test are the ones real runs use.
 import json
 import pickle
 import struct
+import subprocess
 import sys
 
 import numpy as np
@@ -18,7 +19,7 @@ import emnist_ocr
 import nn as numpy_nn
 import q7_data
 import run_q7_1
-from conftest import run_script, write_nist36
+from conftest import ROOT, run_script, write_nist36
 from q7_models import CNN, FCNet, build_model
 from util import UsageError
 
@@ -350,6 +351,41 @@ def test_missing_dataset_is_a_clear_error(tmp_path, loader, hint):
     with pytest.raises(UsageError, match=hint):
         loader(tmp_path)
 
+
+
+def test_idx_reader_round_trip_and_damaged_files(tmp_path):
+    """read_idx gives back what write_idx stored, and names a damaged file."""
+    images = np.arange(2 * 3 * 4).reshape(2, 3, 4)
+    write_idx(tmp_path / 'ok', images)
+    np.testing.assert_array_equal(q7_data.read_idx(tmp_path / 'ok', 'fix'), images)
+    whole = (tmp_path / 'ok').read_bytes()
+    damaged = {'short': whole[:-5], 'padded': whole + b'\0', 'tiny': whole[:3],
+               'not_idx': b'\x89PNG' + whole[4:], 'labels_as_int32': b'\0\0\x0c\x01' + whole[4:]}
+    for name, raw in damaged.items():
+        (tmp_path / name).write_bytes(raw)
+        with pytest.raises(UsageError, match=f'{name}.*fix') as e:
+            q7_data.read_idx(tmp_path / name, 'fix')
+        assert 'IDX' in str(e.value) or 'cut short' in str(e.value)
+
+
+def test_mnist_with_labels_for_other_images_is_a_clear_error(tmp_path):
+    write_mnist(tmp_path)
+    raw = tmp_path / 'MNIST' / 'raw'
+    write_idx(raw / 't10k-labels-idx1-ubyte', np.zeros(3))      # 3 labels for 40 images
+    with pytest.raises(UsageError, match='MNIST test'):
+        q7_data.mnist(tmp_path)
+
+
+def test_loading_mnist_does_not_import_torchvision(tmp_path):
+    """torchvision's import costs seconds (it loads torch._dynamo); the IDX
+    datasets do not need it."""
+    write_mnist(tmp_path)
+    code = ('import sys, q7_data; q7_data.mnist(sys.argv[1]); q7_data.emnist; '
+            'print("torchvision" in sys.modules)')
+    proc = subprocess.run([sys.executable, '-c', code, str(tmp_path)], capture_output=True, text=True,
+                          cwd=ROOT / 'python', timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == 'False'
 
 # ----------------------------------------------------------------------------
 # The script

@@ -9,8 +9,7 @@
 # The steps run in two lanes side by side, one per core: every script here
 # computes on one thread at a time (numpy's BLAS is set to one thread, and
 # torch gets half the cores below), so two lanes keep both cores of a
-# laptop busy. Each lane runs its own steps in order, then takes the shared
-# steps the other lane has not yet taken (no step waits for the other lane).
+# laptop busy. Both lanes take their next step from one list (below).
 # Every output line is prefixed with its step's name. Each step's time goes
 # to <results>/timings.tsv, and the whole chain's wall time as the step "wall".
 # A step that fails is reported and its lane goes on, so one missing dataset
@@ -36,7 +35,7 @@ if [ "$LANES" = 2 ]; then
 fi
 export PYTHONUNBUFFERED=1   # each epoch's line shows when it is printed, not when a buffer fills
 mkdir -p "$HW5_RESULTS"
-CLAIMS="$(mktemp -d)"       # a folder per shared step taken by a lane
+CLAIMS="$(mktemp -d)"       # a folder per step a lane has taken
 trap 'rm -rf "$CLAIMS"' EXIT
 TIMINGS="$HW5_RESULTS/timings.tsv"
 printf 'step\tstatus\tseconds\n' > "$TIMINGS"
@@ -56,44 +55,52 @@ step() {  # step NAME COMMAND...: run it, its lines prefixed with [NAME]
   printf '%s\t%s\t%s\n' "$name" "$status" "$secs" >> "$TIMINGS"
 }
 
-# The steps either lane may run, longest first: a lane that is done with its
-# own steps takes the next one nobody has taken (mkdir is atomic, so each
-# runs once). Q7.1.1 compares itself with Q3, which lane 1 runs first.
-shared_steps() {
-  claim q7.2        && step q7.2        "$PY" python/run_q7_2.py $Q
-  claim q7.1-nist36 && step q7.1-nist36 "$PY" python/run_q7_1.py cnn_nist36 $Q
-  claim q7.1-mnist  && step q7.1-mnist  "$PY" python/run_q7_1.py cnn_mnist $Q
-  claim q7.1-fc     && step q7.1-fc     "$PY" python/run_q7_1.py fc_nist36 $Q
-}
-claim() { mkdir "$CLAIMS/$1" 2>/dev/null; }
+# Every step, in the order the lanes take them: longest first (about the
+# seconds each takes here, with the other lane busy), so the two longest
+# start together and the short ones fill in at the end. A step comes after
+# the one it needs. Each lane walks the list and runs every step nobody has
+# taken yet (mkdir is atomic, so each runs once); a step whose need is
+# still running in the other lane waits for it.
+NAMES=(); NEEDS=(); COMMANDS=()
+add() { NAMES+=("$1"); NEEDS+=("$2"); shift 2; COMMANDS+=("$*"); }
+#   name         needs                                             seconds
+add q7.2         -            python/run_q7_2.py $Q                   # 135
+add q7.1-emnist  -            python/run_q7_1.py cnn_emnist $Q        # 130
+add q7.1-nist36  -            python/run_q7_1.py cnn_nist36 $Q        #  65
+add q7.1-mnist   -            python/run_q7_1.py cnn_mnist $Q         #  60
+add q3           -            python/run_q3.py $Q                     #  35
+add q4-emnist    q7.1-emnist  python/run_q4.py --classifier emnist $Q #  35 (reads the EMNIST model)
+add q4           -            python/run_q4.py $Q                     #  25
+add q5           -            python/run_q5.py $Q                     #  25
+add q7.1-fc      q3           python/run_q7_1.py fc_nist36 $Q         #  25 (compares itself with Q3)
+add q6           -            python/run_q6.py $Q                     #  10
+add q4.1         q4           python/q4_failures.py                   #   3 (writes into q4's folder)
+add q2           -            python/run_q2.py $Q                     #   2
+add theory       -            docs/plot_activations.py                #   2
 
-# Lane 1: the numpy questions.
-lane1() {
-  step q2        "$PY" python/run_q2.py $Q
-  step q3        "$PY" python/run_q3.py $Q
-  step q4        "$PY" python/run_q4.py $Q
-  step q4.1      "$PY" python/q4_failures.py
-  step q5        "$PY" python/run_q5.py $Q
-  step q6        "$PY" python/run_q6.py $Q
-  step theory    "$PY" docs/plot_activations.py
-  shared_steps
+claim() { mkdir "$CLAIMS/$1" 2>/dev/null; }
+wait_for() {  # wait_for NAME: until step NAME has finished (ok or not)
+  [ "$1" = - ] && return
+  while [ ! -e "$CLAIMS/$1/finished" ]; do sleep 1; done
 }
-# Lane 2: the longest training (EMNIST), then the OCR that uses it.
-lane2() {
-  step q7.1-emnist "$PY" python/run_q7_1.py cnn_emnist $Q
-  step q4-emnist   "$PY" python/run_q4.py --classifier emnist $Q
-  shared_steps
+lane() {
+  local i
+  for i in "${!NAMES[@]}"; do
+    claim "${NAMES[$i]}" || continue
+    wait_for "${NEEDS[$i]}"
+    step "${NAMES[$i]}" "$PY" ${COMMANDS[$i]}
+    touch "$CLAIMS/${NAMES[$i]}/finished"
+  done
 }
 
 echo "results go to $HW5_RESULTS${Q:+ (quick mode)}; $LANES lane(s) on $CORES core(s)"
 START=$(now)
 if [ "$LANES" = 2 ]; then
-  lane1 & pid1=$!
-  lane2 & pid2=$!
+  lane & pid1=$!
+  lane & pid2=$!
   wait "$pid1" "$pid2"
 else
-  lane1
-  lane2
+  lane
 fi
 step report "$PY" python/make_report.py
 printf 'wall\tok\t%s\n' "$(elapsed "$START" "$(now)")" >> "$TIMINGS"

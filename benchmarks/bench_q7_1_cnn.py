@@ -42,7 +42,7 @@ EPOCH_SIZES = {'MNIST': 55000, 'NIST36': 10800, 'EMNIST': 87923, 'CIFAR-10': 450
 NETWORKS = [  # name, channels, image size, widths, hidden, classes, dataset it trains on, crop
     ('16-32-64 (cnn_mnist)', 1, 28, (16, 32, 64), 0, 10, 'MNIST', 0),
     ('24-48-96 c2 (cnn_nist36)', 1, 32, (24, 48, 96), 0, 36, 'NIST36', 2),
-    ('32-64-128 c2 (cnn_emnist)', 1, 28, (32, 64, 128), 0, 47, 'EMNIST', 2),
+    ('24-48-96 c2 (cnn_emnist)', 1, 28, (24, 48, 96), 256, 47, 'EMNIST', 2),
     ('64-128-256 (cnn_cifar10)', 3, 32, (64, 128, 256), 256, 10, 'CIFAR-10', 0),
 ]
 

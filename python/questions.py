@@ -16,10 +16,10 @@ EMNIST_NOTE = ('EMNIST Balanced stand-in: real EMNIST images of the 47 classes, 
 
 # run_q7_1.py PART -> its title, in the handout's order.
 Q7_1_TITLES = {
-    'fc_nist36': 'Q7.1.1 FC network on NIST36',
+    'fc_nist36': 'Q7.1.1 FC network on NIST36 (stand-in)',
     'cnn_mnist': 'Q7.1.2 CNN on MNIST',
-    'cnn_nist36': 'Q7.1.3 CNN on NIST36',
-    'cnn_emnist': 'Q7.1.4 CNN on EMNIST Balanced',
+    'cnn_nist36': 'Q7.1.3 CNN on NIST36 (stand-in)',
+    'cnn_emnist': 'Q7.1.4 CNN on EMNIST Balanced (stand-in)',
     'cnn_cifar10': 'CNN on CIFAR-10 (later edition)',
 }
 

@@ -146,12 +146,12 @@ def main():
     print(f'best lr {best_lr:g}: valid acc {best["valid_acc"]:.4f}, test acc {best["test_acc"]:.4f}')
 
     for lr, run in runs.items():
-        plot_history({'': run['history']}, out, f'NIST36 MLP, lr {lr:g}', suffix=f'_lr{lr:g}')
+        plot_history({'': run['history']}, out, f'NIST36 (stand-in) MLP, lr {lr:g}', suffix=f'_lr{lr:g}')
     # One colour per learning rate; solid for train, dashed for valid.
     styles = {f'lr {lr:g}: {split}': {'color': f'C{i}', 'linestyle': '-' if split == 'train' else '--'}
               for i, lr in enumerate(sorted(runs)) for split in ('train', 'valid')}
     plot_history({f'lr {lr:g}': run['history'] for lr, run in sorted(runs.items())}, out,
-                 'NIST36 MLP, three learning rates', suffix='_all', styles=styles)
+                 'NIST36 (stand-in) MLP, three learning rates', suffix='_all', styles=styles)
 
     image_grids([('after initialisation', to_image(init['Wlayer1'].T), None),
                  (f'after training (lr {best_lr:g})', to_image(best['params']['Wlayer1'].T), None)],
@@ -169,7 +169,7 @@ def main():
     pred = np.argmax(nn.predict(xt, best['params'], layers), axis=1)
     C = confusion_matrix(labels_of(yt), pred, 36)
     plot_confusion(C, out / 'confusion_test.png',
-                   f'NIST36 test confusion matrix (accuracy {best["test_acc"]:.3f})')
+                   f'NIST36 (stand-in) test confusion matrix (accuracy {best["test_acc"]:.3f})')
     pairs = most_confused_pairs(C)
     print('most confused pairs on test: ' + ', '.join(f'{p["pair"]} ({p["count"]})' for p in pairs))
 

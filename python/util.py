@@ -26,6 +26,7 @@ import matplotlib
 
 matplotlib.use('Agg')  # the scripts only save figures; no screen is needed
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
 from nn import param_names  # noqa: E402
@@ -473,8 +474,11 @@ def plot_curves(curves, path, title, ylabel, xlabel='epoch', styles=None):
     styles: optional {label: matplotlib line kwargs}, e.g. a colour per run
     and a dashed line for validation."""
     fig, ax = plt.subplots(figsize=(6, 4))
+    few = max(map(len, curves.values()), default=0) <= 12   # a dot per epoch when there are few
     for label, values in curves.items():
-        ax.plot(np.arange(1, len(values) + 1), values, label=label, **(styles or {}).get(label, {}))
+        ax.plot(np.arange(1, len(values) + 1), values, label=label,
+                **{'marker': 'o' if few else None, **(styles or {}).get(label, {})})
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # epochs are whole numbers
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

@@ -514,7 +514,9 @@ def headline_rows(r, times):
              times.get('q6', ''))]
     for part, title in list(Q7_1_TITLES.items())[:4]:
         m = r.metrics(f'q7_1/{part}')
-        rows.append((title, 'not run' if m is None else f'test {pct(m.get("test_acc"))}',
+        # two decimals: the targets these are held to sit a few images apart
+        rows.append((title, 'not run' if m is None else (f'valid {pct(m.get("valid_acc"), 2)}, '
+                                                         f'test {pct(m.get("test_acc"), 2)}'),
                      '' if m is None else secs(m.get('seconds'))))
     rows.append(('Q4 text from photos, EMNIST CNN', when_run('q4_emnist', char_accuracy),
                  times.get('q4-emnist', '')))

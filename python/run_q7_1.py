@@ -92,6 +92,10 @@ def cnn(widths, hidden=0, dropout=0.0, crop=0):
 #   for 0.6x, 0.8x and 1x the work. The validation split's standard error
 #   is about 0.45 points, so the cheapest within it wins (the "one standard
 #   error" rule): 3 epochs;
+# * MNIST: none of the variants of its recipe beat it on validation (99.32%):
+#   lr 5e-3 99.28%, 2e-3 99.14%; batches of 64 99.16%; label smoothing 0.05
+#   99.22%; a 4th epoch 99.24%; random affine augmentation 99.14%; a hidden
+#   layer of 256 99.34%, within the standard error (0.12 points) for more work;
 # * NIST36's narrower 24-48-96 network with 8 epochs beat the 32-64-128 one
 #   with 6 (92.8% and 92.7% validation; 12 epochs of the old recipe: 92.5%).
 PARTS = {

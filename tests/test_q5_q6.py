@@ -56,6 +56,16 @@ def test_step_decay_is_the_handouts_schedule():
     assert [ae.step_decay(e, 1.0) for e in (0, 19, 20, 39, 40)] == pytest.approx([1, 1, 0.9, 0.9, 0.81])
 
 
+def test_psnr_is_skimages():
+    from skimage.metrics import peak_signal_noise_ratio
+    rng = np.random.default_rng(0)
+    x, recon = rng.random((5, 1024)), rng.random((5, 1024))
+    recon[1] = np.clip(x[1] + 0.01 * rng.standard_normal(1024), 0, 1)
+    expected = [peak_signal_noise_ratio(a, b, data_range=1.0) for a, b in zip(x, recon)]
+    np.testing.assert_allclose(ae.psnr_per_image(x, recon), expected, rtol=1e-12)
+    assert ae.psnr_per_image(x[:1], x[:1])[0] == np.inf      # a perfect reconstruction
+
+
 def test_psnr_by_hand_and_averaged_per_image():
     x = np.zeros((2, 1024))
     recon = x.copy()

@@ -53,7 +53,9 @@ def test_every_step_runs_once_after_what_it_needs(tmp_path, lanes):
     assert set(times) == set(STEPS.values())
     log = (tmp_path / 'log').read_text()
     assert log.count('start') == len(STEPS)                     # nothing ran twice
-    for step, need in (('q4-emnist', 'q7.1-emnist'), ('q7.1-fc', 'q3'), ('q4.1', 'q4')):
+    # what each script reads from another's results (or writes into its folder)
+    needs = (('q4', 'q3'), ('q6', 'q5'), ('q4-emnist', 'q7.1-emnist'), ('q7.1-fc', 'q3'), ('q4.1', 'q4'))
+    for step, need in needs:
         assert times[step]['start'] >= times[need]['end'], f'{step} started before {need} ended'
     report = times.pop('report')
     assert all(report['start'] >= t['end'] for t in times.values())   # the report comes last

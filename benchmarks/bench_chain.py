@@ -15,8 +15,7 @@ two cores were. --run starts `QUICK=1 bash scripts/run_all.sh` into --out
 timings: the quick chain shows the fixed costs (start-up, data loading,
 plotting) that a full run hides behind training. When the run's results
 hold q7_1/summary.json, the Q7.1 parts are listed too (each part's own
-`seconds`, which leave out the script's start-up). --probe times a fixed
-training step as well: this machine's speed now, to set beside the chain's.
+`seconds`, which leave out the script's start-up).
 This is a benchmark, not a test: it prints figures and asserts nothing.
 """
 import sys
@@ -59,34 +58,6 @@ def q7_1_parts(results):
             if isinstance(m, dict) and isinstance(m.get('seconds'), (int, float))]
 
 
-def probe_ms_per_1000():
-    """This machine's speed right now: milliseconds per 1000 images for
-    training steps of the EMNIST CNN on one thread (median of 10 batches).
-    A shared or throttled machine can be 1.5x slower at one hour than at
-    another; quote a chain's time with the probe taken beside it."""
-    import time
-
-    import torch
-    import torch.nn.functional as F
-
-    from q7_models import CNN
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    model = CNN(47, 1, 28, (24, 48, 96), hidden=256, dropout=0.0, crop=2)
-    optimizer = torch.optim.AdamW(model.parameters(), 1e-3)
-    x, y = torch.rand(128, 1, 28, 28), torch.randint(0, 47, (128,))
-    times = []
-    for _ in range(12):
-        start = time.perf_counter()
-        loss = F.cross_entropy(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        times.append(time.perf_counter() - start)
-    times = sorted(times[2:])       # the first two warm up
-    return 1000 * times[len(times) // 2] / len(x) * 1000
-
-
 def print_table(rows, parts):
     """Each step's seconds and share of the steps' total, the largest
     marked; then the Q7.1 parts, and the wall time with the cores' use."""
@@ -121,8 +92,6 @@ def main():
     p.add_argument('--results', type=Path, default=RESULTS_DIR,
                    help='the results folder whose timings.tsv to read (default: %(default)s)')
     p.add_argument('--run', action='store_true', help='run the chain in --quick mode first, into --out')
-    p.add_argument('--probe', action='store_true',
-                   help="also time a fixed training step, to compare this machine's speed across runs")
     p.add_argument('--out', type=Path, default=None,
                    help='with --run: where the quick chain writes (default: a new temporary folder)')
     args = p.parse_args()
@@ -142,9 +111,6 @@ def main():
     print(f'timings of {results / "timings.tsv"}'
           + (' (quick chain, just run)' if args.run else ''))
     print_table(rows, parts)
-    if args.probe:
-        print(f'speed probe (the EMNIST CNN training on one thread): {probe_ms_per_1000():.0f} ms '
-              'per 1000 images now')
 
 
 if __name__ == '__main__':

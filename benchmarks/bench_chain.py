@@ -28,10 +28,9 @@ import os  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 
-from make_report import read_timings  # noqa: E402
+from make_report import read_timings, split_wall  # noqa: E402
 from util import REPO_ROOT, RESULTS_DIR, UsageError, load_json  # noqa: E402
 
-WALL = 'wall'  # run_all.sh's row for the whole chain's wall time
 
 
 def run_quick_chain(out):
@@ -61,8 +60,7 @@ def q7_1_parts(results):
 def print_table(rows, parts):
     """Each step's seconds and share of the steps' total, the largest
     marked; then the Q7.1 parts, and the wall time with the cores' use."""
-    wall = [seconds for step, _, seconds in rows if step == WALL]
-    rows = [row for row in rows if row[0] != WALL]
+    rows, wall = split_wall(rows)
     total = sum(seconds for _, _, seconds in rows)
     if total <= 0:
         print('every step took 0 s')
@@ -76,8 +74,8 @@ def print_table(rows, parts):
     for part, part_seconds in parts:
         print(f'  Q7.1 {part:<16s} {part_seconds:11.1f} {part_seconds / total:7.1%}')
     if wall:
-        print(f'wall time {wall[-1]:.1f} s: the steps kept {total / wall[-1]:.2f} cores busy on average '
-              f'({total / (2 * wall[-1]):.0%} of two)')
+        print(f'wall time {wall:.1f} s: the steps kept {total / wall:.2f} cores busy on average '
+              f'({total / (2 * wall):.0%} of two)')
         longest = max(seconds for _, _, seconds in rows)
         print(f'two lanes cannot finish before {max(total / 2, longest):.1f} s '
               f'(half of all the steps, or the longest step)')

@@ -399,12 +399,21 @@ def plural(n, noun):
     return f'{n} {noun}' + ('' if n == 1 else 's')
 
 
+WALL = 'wall'  # run_all.sh's row for the whole chain's wall time
+
+
+def split_wall(rows):
+    """read_timings' rows -> (the steps' rows, the chain's wall seconds or
+    None). run_all.sh runs steps side by side, so their sum is more."""
+    walls = [seconds for step, _, seconds in rows if step == WALL]
+    return [row for row in rows if row[0] != WALL], (walls[-1] if walls else None)
+
+
 def chain_minutes(steps):
-    """The chain's wall time: its "wall" row (run_all.sh runs steps side by
-    side, so their sum is more), else the sum of the steps that ran."""
-    wall = [seconds for step, _, seconds in steps if step == 'wall']
-    total = wall[-1] if wall else sum(seconds for _, status, seconds in steps if status == 'ok')
-    lanes = ' in two lanes side by side' if wall else ''
+    """The chain's wall time: its "wall" row, else the sum of the steps that ran."""
+    steps, wall = split_wall(steps)
+    total = wall if wall is not None else sum(seconds for _, status, seconds in steps if status == 'ok')
+    lanes = ' in two lanes side by side' if wall is not None else ''
     return f'{total / 60:.1f} min{lanes}'
 
 

@@ -5,6 +5,7 @@ Every dataset here is tiny and synthetic, written in the real file formats
 (IDX for MNIST/EMNIST, the course .mat for NIST36, python pickles for
 CIFAR-10), so the loaders under test are the ones real runs use.
 """
+import hashlib
 import json
 import pickle
 import struct
@@ -363,9 +364,11 @@ def test_idx_reader_round_trip_and_damaged_files(tmp_path):
                'not_idx': b'\x89PNG' + whole[4:], 'labels_as_int32': b'\0\0\x0c\x01' + whole[4:]}
     for name, raw in damaged.items():
         (tmp_path / name).write_bytes(raw)
+        before = hashlib.sha256(raw).hexdigest()
         with pytest.raises(UsageError, match=f'{name}.*fix') as e:
             q7_data.read_idx(tmp_path / name, 'fix')
         assert 'IDX' in str(e.value) or 'cut short' in str(e.value)
+        assert hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() == before   # left as it was
 
 
 def test_mnist_with_labels_for_other_images_is_a_clear_error(tmp_path):

@@ -207,8 +207,9 @@ def read_image(path, name, classify, classifier, truth, out):
         title += f', character accuracy {entry["char_accuracy"]:.0%}'
     plot_boxes(image, result, writable(out / f'{name}_boxes.png'), title)
     if len(boxes):
+        side = len(result['crops'][0])     # 32 for the MLP (NIST36's size), 28 for the EMNIST CNN
         image_grid(result['crops'], writable(out / f'{name}_crops.png'),
-                   f'{path.name}: the 32x32 inputs of the {classifier} classifier and what it read',
+                   f'{path.name}: the {side}x{side} inputs of the {classifier} classifier and what it read',
                    labels=result['chars'])
     return entry
 

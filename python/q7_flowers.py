@@ -24,7 +24,7 @@ from torchvision.datasets.folder import default_loader
 from torchvision.models import get_model_weights
 from torchvision.transforms import v2
 
-from torch_common import check_finite_weights, load_tensors
+from torch_common import autocast, check_finite_weights, load_tensors
 from util import UsageError, save_figure
 
 SPLITS = ('train', 'val', 'test')
@@ -321,7 +321,8 @@ def backbone_features(model, images, crop, device, flip=False, batch_size=None):
             x = x.flip(-1)
         # channels_last runs SqueezeNet's convolutions about 1.7x faster on a CPU
         x = normalise(x).contiguous(memory_format=torch.channels_last)
-        out.append(model.features(x).cpu())
+        with autocast(device):
+            out.append(model.features(x).float().cpu())
     return torch.cat(out)
 
 

@@ -31,8 +31,8 @@ import torch
 import q7_flowers as flowers
 from q7_data import Augmented, loader
 from q7_models import CNN
-from torch_common import (adamw_one_cycle, channel_stats, count_trainable, fit, pick_device, predict,
-                          save_model, scores, seed_everything)
+from torch_common import (adamw_one_cycle, add_precision_arg, channel_stats, count_trainable, fit, pick_device,
+                          predict, save_model, scores, seed_everything, use_precision)
 from util import (Timer, at_least, fit_batch_size, make_parser, plot_history, positive, prepare_output_dir,
                   run_main, save_json, save_text)
 
@@ -66,6 +66,7 @@ def parse_args():
     p.add_argument('--scratch-lr', type=positive, default=3e-3, help='peak learning rate, from scratch')
     p.add_argument('--scratch-weight-decay', type=at_least(0.0, float), default=0.05,
                    help='AdamW weight decay, from scratch')
+    add_precision_arg(p)
     return p.parse_args()
 
 
@@ -155,6 +156,8 @@ def main():
     start = time.perf_counter()
     seed_everything(args.seed)
     device = pick_device()
+    precision = use_precision(args.precision, device)
+    print(f'computing in {precision}')
     sizes = QUICK_SIZES if args.quick else SIZES
 
     # the weights first, so that a bad --weights fails before any work
@@ -213,7 +216,7 @@ def main():
                              f'CNN from scratch {sc["test_acc"]:.1%}')
 
     metrics = {
-        'seed': args.seed, 'quick': args.quick, 'device': str(device),
+        'seed': args.seed, 'quick': args.quick, 'device': str(device), 'precision': precision,
         'torch_threads': torch.get_num_threads(),
         'arch': arch, 'weights_used': weights_used, 'class_names': names, 'image_sizes': sizes,
         **{f'{s}_images': len(y) for s, (_, y) in splits.items()},

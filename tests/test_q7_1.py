@@ -179,6 +179,41 @@ def test_label_smoothing_is_for_training_only():
     assert plain != pytest.approx(loss, rel=1e-3)
 
 
+def test_bfloat16_only_on_a_cpu_that_has_it(tmp_path):
+    import torch_common
+    zen4, older = tmp_path / 'zen4', tmp_path / 'older'
+    zen4.write_text('processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 avx512_vnni\n')
+    older.write_text('processor\t: 0\nflags\t\t: fpu avx2 fma avx512f\n')
+    assert torch_common.cpu_has_native_bf16(zen4)
+    assert not torch_common.cpu_has_native_bf16(older)
+    assert not torch_common.cpu_has_native_bf16(tmp_path / 'no-such-file')  # macOS, Windows
+
+
+def test_precision_auto_and_forced(monkeypatch):
+    """'auto' takes bfloat16 only on a CPU with bfloat16 instructions (never
+    on a GPU); a precision the user names is used as named; autocast then
+    computes the layers in that dtype."""
+    import torch_common
+    cpu, x = torch.device('cpu'), torch.rand(2, 1, 28, 28)
+    model = CNN(10, widths=(4, 8, 16), hidden=0).eval()
+    try:
+        monkeypatch.setattr(torch_common, 'cpu_has_native_bf16', lambda: True)
+        assert torch_common.use_precision('auto', cpu) == 'bfloat16'
+        with torch.no_grad(), torch_common.autocast(cpu):
+            assert model(x).dtype == torch.bfloat16
+        assert torch_common.use_precision('auto', torch.device('cuda')) == 'float32'
+        assert torch_common.use_precision('float32', cpu) == 'float32'
+        monkeypatch.setattr(torch_common, 'cpu_has_native_bf16', lambda: False)
+        assert torch_common.use_precision('auto', cpu) == 'float32'
+        with torch.no_grad(), torch_common.autocast(cpu):
+            assert model(x).dtype == torch.float32
+        assert torch_common.use_precision('bfloat16', cpu) == 'bfloat16'
+        with pytest.raises(UsageError, match='precision'):
+            torch_common.use_precision('half', cpu)
+    finally:
+        torch_common.use_precision('float32', cpu)
+
+
 def test_fc_matches_the_numpy_network():
     """The PyTorch FC network computes what Q3's numpy network computes."""
     model = FCNet()
@@ -417,8 +452,13 @@ def test_quick_all_runs_every_part_and_skips_missing_cifar10(all_data, tmp_path)
     (all_data / 'cifar-10-batches-py').rmdir()
     out = tmp_path / 'out'
     proc = run_script('run_q7_1.py', 'all', '--quick', '--data-dir', all_data, '--out', out)
+    import torch_common
+    cnn_precision = 'bfloat16' if torch_common.cpu_has_native_bf16() and not torch.cuda.is_available() else 'float32'
     for part in ('fc_nist36', 'cnn_mnist', 'cnn_nist36', 'cnn_emnist'):
         check_part_outputs(out, part)
+        metrics = json.loads((out / part / 'metrics.json').read_text())
+        # --precision auto: bfloat16 where the CPU has it, never for the FC network
+        assert metrics['precision'] == ('float32' if part == 'fc_nist36' else cnn_precision)
     assert 'skipping cnn_cifar10' in proc.stdout and '--download' in proc.stdout
     summary = json.loads((out / 'summary.json').read_text())
     assert 'skipped' in summary['cnn_cifar10'] and not (out / 'cnn_cifar10').exists()

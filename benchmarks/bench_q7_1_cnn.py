@@ -1,5 +1,6 @@
-"""Training speed of the Q7.1 CNNs on the CPU, and of the two choices that
-make them fast: pooling before batch norm, and the channels_last layout.
+"""Training speed of the Q7.1 CNNs on the CPU, and of the choices that make
+them fast: pooling before batch norm, the channels_last layout, and
+bfloat16 on a CPU that has bfloat16 instructions (``--precision auto``).
 
     python benchmarks/bench_q7_1_cnn.py [--batches 20] [--threads 1 2]
 
@@ -9,7 +10,9 @@ backward, AdamW) per 1000 images, and the seconds that makes per epoch of
 each dataset. Random images: the speed does not depend on the data. The
 variants are the shipped block (conv -> pool -> BN -> ReLU, channels_last)
 against the textbook order (conv -> BN -> ReLU -> pool) in NCHW, on the same
-pixels (the shipped NIST36 and EMNIST networks cut a 2-pixel frame, "c2").
+pixels (the shipped NIST36 and EMNIST networks cut a 2-pixel frame, "c2"),
+and the shipped block under bfloat16 autocast. Then SqueezeNet's features
+for Q7.2 in float32 and bfloat16.
 Run it as `OMP_WAIT_POLICY=ACTIVE python ...` to see what spinning threads
 cost while other processes share the cores.
 
@@ -34,13 +37,15 @@ import time  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+import torchvision  # noqa: E402
 
 from q7_models import CNN  # noqa: E402
+from torch_common import cpu_has_native_bf16  # noqa: E402
 
 # training images per epoch (MNIST, EMNIST and CIFAR-10 after their validation split is held out)
 EPOCH_SIZES = {'MNIST': 55000, 'NIST36': 10800, 'EMNIST': 87923, 'CIFAR-10': 45000}
 NETWORKS = [  # name, channels, image size, widths, hidden, classes, dataset it trains on, crop
-    ('16-32-64 (cnn_mnist)', 1, 28, (16, 32, 64), 0, 10, 'MNIST', 0),
+    ('16-32-64 (cnn_mnist)', 1, 28, (16, 32, 64), 256, 10, 'MNIST', 0),
     ('24-48-96 c2 (cnn_nist36)', 1, 32, (24, 48, 96), 0, 36, 'NIST36', 2),
     ('24-48-96 c2 (cnn_emnist)', 1, 28, (24, 48, 96), 256, 47, 'EMNIST', 2),
     ('64-128-256 (cnn_cifar10)', 3, 32, (64, 128, 256), 256, 10, 'CIFAR-10', 0),
@@ -66,20 +71,37 @@ class TextbookCNN(nn.Module):
         return self.net(x)
 
 
-def ms_per_1000(model, channels, size, classes, batches, batch_size=128):
-    """Median over batches of one training step, scaled to 1000 images."""
+def ms_per_1000(model, channels, size, classes, batches, batch_size=128, bf16=False):
+    """Median over batches of one training step, scaled to 1000 images
+    (bf16: under bfloat16 autocast, as ``--precision bfloat16`` trains)."""
     opt = torch.optim.AdamW(model.parameters(), 1e-3)
     x, y = torch.rand(batch_size, channels, size, size), torch.randint(0, classes, (batch_size,))
     times = []
     for i in range(batches + 3):
         start = time.perf_counter()
-        loss = F.cross_entropy(model(x), y)
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16):
+            loss = F.cross_entropy(model(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         if i >= 3:  # the first steps build oneDNN's kernels
             times.append(time.perf_counter() - start)
     return sorted(times)[len(times) // 2] * 1000 * 1000 / batch_size
+
+
+def squeezenet_ms_per_image(bf16, batches=10, batch_size=4):
+    """Median ms per image of SqueezeNet 1.0's features, as run_q7_2.py
+    computes them (channels_last, no gradients, optionally bfloat16)."""
+    model = torchvision.models.squeezenet1_0(weights=None).eval().to(memory_format=torch.channels_last)
+    x = torch.rand(batch_size, 3, 224, 224).contiguous(memory_format=torch.channels_last)
+    times = []
+    with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16):
+        for i in range(batches + 2):
+            start = time.perf_counter()
+            model.features(x)
+            if i >= 2:
+                times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2] * 1000 / batch_size
 
 
 def eval_ms_per_1000(networks, batch_sizes, images=4096, rounds=5):
@@ -121,22 +143,30 @@ def main():
     default_threads = torch.get_num_threads()
     print(f'{platform.processor() or platform.machine()}, {torch.__version__}, '
           f'{torch.get_num_threads()} threads by default; batch 128, median of {args.batches} steps')
+    print(f'(bfloat16 instructions: {"yes" if cpu_has_native_bf16() else "no, emulated"})')
     print(f'{"network":26s} {"threads":>7s} {"shipped ms/1k":>14s} {"textbook ms/1k":>15s} '
-          f'{"speed-up":>8s}  shipped s/epoch')
+          f'{"speed-up":>8s} {"bf16 ms/1k":>10s} {"speed-up":>8s}  shipped s/epoch (fp32, bf16)')
     for name, channels, size, widths, hidden, classes, dataset, crop in NETWORKS:
         for threads in args.threads:
             torch.set_num_threads(threads)
-            torch.manual_seed(0)
-            shipped = ms_per_1000(CNN(classes, channels, size, widths, hidden=hidden,
-                                      mean=[0.5] * channels, std=[0.25] * channels, crop=crop),
-                                  channels, size, classes, args.batches)
+
+            def shipped(bf16):
+                torch.manual_seed(0)
+                return ms_per_1000(CNN(classes, channels, size, widths, hidden=hidden,
+                                       mean=[0.5] * channels, std=[0.25] * channels, crop=crop),
+                                   channels, size, classes, args.batches, bf16=bf16)
+            fp32, bf16 = shipped(False), shipped(True)
             # the textbook network on the same pixels the shipped one keeps
             inner = size - 2 * crop
             textbook = ms_per_1000(TextbookCNN(channels, inner, widths, classes),
                                    channels, inner, classes, args.batches)
-            epoch = f'{dataset} {shipped * EPOCH_SIZES[dataset] / 1e6:.0f}'
-            print(f'{name:26s} {threads:7d} {shipped:14.1f} {textbook:15.1f} '
-                  f'{textbook / shipped:7.2f}x  {epoch}', flush=True)
+            epoch = f'{dataset} {fp32 * EPOCH_SIZES[dataset] / 1e6:.0f}, {bf16 * EPOCH_SIZES[dataset] / 1e6:.0f}'
+            print(f'{name:26s} {threads:7d} {fp32:14.1f} {textbook:15.1f} {textbook / fp32:7.2f}x '
+                  f'{bf16:10.1f} {fp32 / bf16:7.2f}x  {epoch}', flush=True)
+    torch.set_num_threads(1)
+    print('\nQ7.2 SqueezeNet 1.0 features (224 px, batches of 4, one thread), ms per image:')
+    fp32, bf16 = (squeezenet_ms_per_image(bf16) for bf16 in (False, True))
+    print(f'float32 {fp32:.1f}, bfloat16 {bf16:.1f} ({fp32 / bf16:.2f}x)')
     if not args.eval_batches:
         return
     torch.set_num_threads(default_threads)

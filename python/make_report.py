@@ -341,7 +341,8 @@ def q7_1(r):
                   f'held out at random (seed {split.get("seed")}); the test set is scored once, '
                   'after training')
         r.add(f'- epochs {m.get("epochs")}, batch {m.get("batch_size")}, lr {m.get("lr")}, '
-              f'seed {m.get("seed")}, {m.get("torch_threads", "?")} CPU threads', '')
+              f'seed {m.get("seed")}, {m.get("torch_threads", "?")} CPU threads'
+              + (f', computed in {m["precision"]}' if m.get('precision') else ''), '')
         if m.get('architecture'):
             r.add('<details><summary>architecture</summary>', '', '```',
                   *m['architecture'], '```', '</details>', '')
@@ -358,7 +359,8 @@ def q7_2(r):
     if m is None:
         return
     r.add(f'Weights used: {m["weights_used"]}. Data: all 1360 Oxford Flowers 17 photos, split 40/20/20 '
-          'per class (a seeded split, not the official datasplits.mat).', '')
+          'per class (a seeded split, not the official datasplits.mat).'
+          + (f' Computed in {m["precision"]}.' if m.get('precision') else ''), '')
     rows = [['fine-tuned SqueezeNet (new final layer only)', pct(m.get('finetune_val_acc')),
              pct(m['finetune_test_acc']), count(m.get('finetune_trainable_params')),
              secs(m.get('finetune_seconds'))],

@@ -95,10 +95,15 @@ def cnn(widths, hidden=0, dropout=0.0, crop=0):
 #   for 0.6x, 0.8x and 1x the work. The validation split's standard error
 #   is about 0.45 points, so the cheapest within it wins (the "one standard
 #   error" rule): 3 epochs;
-# * MNIST: none of the variants of its recipe beat it on validation (99.32%):
-#   lr 5e-3 99.28%, 2e-3 99.14%; batches of 64 99.16%; label smoothing 0.05
-#   99.22%; a 4th epoch 99.24%; random affine augmentation 99.14%; a hidden
-#   layer of 256 99.34%, within the standard error (0.12 points) for more work;
+# * MNIST: a hidden layer of 256 in the head. One training run's validation
+#   accuracy moves by up to 0.3 points with the seed, so the candidates were
+#   compared over training seeds 0, 1 and 2 (in bfloat16, on the same
+#   validation images): 16-32-64 without the hidden layer 99.26/99.00/99.28%
+#   (mean 99.18%), with it 99.34/99.38/99.36% (mean 99.36%, ahead on every
+#   seed, for 14% more time); 24-48-96 99.24/99.24% for twice the time; a 4th
+#   epoch 99.26/99.10%. (Earlier single runs in float32: lr 5e-3 99.28%, 2e-3
+#   99.14%; batches of 64 99.16%; label smoothing 0.05 99.22%; random affine
+#   augmentation 99.14%.)
 # * NIST36's narrower 24-48-96 network with 8 epochs beat the 32-64-128 one
 #   with 6 (92.8% and 92.7% validation; 12 epochs of the old recipe: 92.5%).
 PARTS = {
@@ -110,7 +115,7 @@ PARTS = {
                       epochs=50, lr=0.32, batch_size=32, optimizer='sgd', bfloat16=False,
                       notes={'dataset': NIST36_NOTE}),
     # 1/12 of MNIST's 60,000 is the usual 55,000 / 5,000 split.
-    'cnn_mnist': Part(q7_data.mnist, cnn((16, 32, 64)),
+    'cnn_mnist': Part(q7_data.mnist, cnn((16, 32, 64), hidden=256),
                       epochs=3, lr=3e-3, batch_size=128, label_smoothing=0.1, valid_fraction=1 / 12),
     'cnn_nist36': Part(q7_data.nist36_images, cnn((24, 48, 96), crop=2),
                        epochs=8, lr=3e-3, batch_size=128, label_smoothing=0.1,
@@ -249,9 +254,12 @@ def run_part(name, args, device):
 
     # Final numbers on clean data (no augmentation, dropout off), every split;
     # this is the one time the test set is scored. The training split is
-    # scored on a fixed sample (see FINAL_TRAIN_SAMPLE).
+    # scored on a fixed sample (see FINAL_TRAIN_SAMPLE). The validation split
+    # was scored by this very model after the last epoch, in the same
+    # batches: those numbers are the final ones.
     scored = {**splits, 'train': q7_data.subsample(*splits['train'], FINAL_TRAIN_SAMPLE, VALID_SEED)}
-    final = {s: evaluate(model, q7_data.loader(*scored[s], eval_batch), device) for s in scored}
+    final = {s: ((history['valid_loss'][-1], history['valid_acc'][-1]) if s == 'valid' else
+                 evaluate(model, q7_data.loader(*scored[s], eval_batch), device)) for s in scored}
     for s, (loss, acc) in final.items():
         print(f'final {s:5s} loss {loss:.4f} accuracy {acc:.4f}'
               + (f' (on {len(scored[s][0]):,} of its images)' if len(scored[s][0]) < len(splits[s][0]) else ''))

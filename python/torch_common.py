@@ -51,9 +51,10 @@ def use_precision(precision, device):
     float32 everywhere else (a GPU is fast enough in float32). In bfloat16
     the weights, the optimizer and the loss stay in float32 and only the
     layers' products run in bfloat16 (``torch.autocast``): on a Zen 4 core
-    the Q7.1 CNNs train 1.3-1.4x faster and SqueezeNet's features come 1.8x
-    faster (benchmarks/bench_q7_1_cnn.py), at the same validation accuracy
-    (run_q7_1.py, run_q7_2.py). 'float32' and 'bfloat16' force one.
+    a training step of the Q7.1 CNNs takes 1.3-2x less time and SqueezeNet's
+    features 1.9x less (benchmarks/bench_q7_1_cnn.py), at the same
+    validation accuracy (run_q7_1.py, run_q7_2.py). 'float32' and
+    'bfloat16' force one.
     """
     global _autocast_dtype
     if precision not in PRECISIONS:

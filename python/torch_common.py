@@ -19,9 +19,9 @@ from util import UsageError, check_loss, writable
 
 
 PRECISIONS = ('auto', 'float32', 'bfloat16')
-# The dtype the networks compute in under ``autocast`` (None: float32), set
-# by ``use_precision`` for the whole process, like torch's thread count.
-_autocast_dtype = None
+# Whether ``autocast`` computes in bfloat16 (else float32): set by
+# ``use_precision`` for the whole process, like torch's thread count.
+_bfloat16 = False
 
 
 def cpu_has_native_bf16(cpuinfo='/proc/cpuinfo'):
@@ -56,19 +56,22 @@ def use_precision(precision, device):
     validation accuracy (run_q7_1.py, run_q7_2.py). 'float32' and
     'bfloat16' force one.
     """
-    global _autocast_dtype
+    global _bfloat16
     if precision not in PRECISIONS:
         raise UsageError(f'unknown precision {precision!r}; choose from {", ".join(PRECISIONS)}')
+    native = device.type == 'cpu' and cpu_has_native_bf16()
     if precision == 'auto':
-        precision = 'bfloat16' if device.type == 'cpu' and cpu_has_native_bf16() else 'float32'
-    _autocast_dtype = torch.bfloat16 if precision == 'bfloat16' else None
+        precision = 'bfloat16' if native else 'float32'
+    elif precision == 'bfloat16' and device.type == 'cpu' and not native:
+        print('note: this CPU has no bfloat16 instructions; they are emulated, slower than float32')
+    _bfloat16 = precision == 'bfloat16'
     return precision
 
 
 def autocast(device):
     """The context the networks run in: bfloat16 products if ``use_precision``
     chose them, otherwise plain float32 (a context that does nothing)."""
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=_autocast_dtype is not None)
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=_bfloat16)
 
 
 def add_precision_arg(parser):

@@ -2,6 +2,7 @@
 
     python python/run_q7_1.py PART [PART ...] [--epochs N] [--lr LR] [--batch-size B] [--seed S]
                               [--quick] [--download] [--data-dir DIR] [--out DIR]
+                              [--precision auto|float32|bfloat16]
 
 PART:
   fc_nist36    Q7.1.1  Q3's 1024-64-36 sigmoid network, rewritten in PyTorch
@@ -27,7 +28,8 @@ VALID_SEED whatever --seed is). Every choice (the recipes in PARTS, the
 curves) is made on validation; the test set is scored once, after training,
 and never during it.
 --epochs, --lr and --batch-size default to each part's own settings (PARTS,
-in this file).
+in this file). --precision auto trains the CNNs in bfloat16 on a CPU with
+bfloat16 instructions (torch_common.use_precision), float32 elsewhere.
 """
 import torch_common  # noqa: F401,I001  (first: it sets how torch's threads wait, before torch loads)
 

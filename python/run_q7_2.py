@@ -3,6 +3,7 @@ small CNN (3 conv + 2 fc layers) trained from scratch on the same split.
 
     python python/run_q7_2.py [--arch squeezenet1_1] [--weights imagenet|random|PATH]
                               [--epochs 15] [--scratch-epochs 30] [--unfreeze-epochs 0] [--seed 0]
+                              [--precision auto|float32|bfloat16]
 
 Fine-tuning, "a single layer classifier": SqueezeNet's final 1x1 conv is
 replaced by a 17-way one and only that layer trains. The frozen backbone's

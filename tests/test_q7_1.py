@@ -20,6 +20,7 @@ import emnist_ocr
 import nn as numpy_nn
 import q7_data
 import run_q7_1
+import torch_common
 from conftest import ROOT, run_script, write_nist36
 from q7_models import CNN, FCNet, build_model
 from util import UsageError
@@ -180,7 +181,6 @@ def test_label_smoothing_is_for_training_only():
 
 
 def test_bfloat16_only_on_a_cpu_that_has_it(tmp_path):
-    import torch_common
     zen4, older = tmp_path / 'zen4', tmp_path / 'older'
     zen4.write_text('processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 avx512_vnni\n')
     older.write_text('processor\t: 0\nflags\t\t: fpu avx2 fma avx512f\n')
@@ -193,7 +193,6 @@ def test_precision_auto_and_forced(monkeypatch):
     """'auto' takes bfloat16 only on a CPU with bfloat16 instructions (never
     on a GPU); a precision the user names is used as named; autocast then
     computes the layers in that dtype."""
-    import torch_common
     cpu, x = torch.device('cpu'), torch.rand(2, 1, 28, 28)
     model = CNN(10, widths=(4, 8, 16), hidden=0).eval()
     try:
@@ -336,11 +335,12 @@ def test_mnist_validation_comes_from_train_and_test_is_scored_once(tmp_path, mon
     after training. Spies on the script's fit and evaluate record both."""
     write_mnist(tmp_path / 'data', per_class=12)
     files, _ = q7_data.mnist(tmp_path / 'data')
-    calls = []
+    calls, valid_loader = [], []
 
     def spy_fit(model, train_loader, eval_loaders, *args, **kwargs):
         calls.append(('fit', {name: loader.dataset.tensors[0] for name, loader in eval_loaders.items()},
                       train_loader.dataset.tensors[0]))
+        valid_loader.append(eval_loaders['valid'])
         return real_fit(model, train_loader, eval_loaders, *args, **kwargs)
 
     def spy_evaluate(model, loader, device):
@@ -348,6 +348,8 @@ def test_mnist_validation_comes_from_train_and_test_is_scored_once(tmp_path, mon
         return real_evaluate(model, loader, device)
 
     real_fit, real_evaluate = run_q7_1.fit, run_q7_1.evaluate
+    # main() sets the process's precision; the tests after this one run in float32
+    monkeypatch.setattr(torch_common, '_bfloat16', torch_common._bfloat16)
     monkeypatch.setattr(run_q7_1, 'fit', spy_fit)
     monkeypatch.setattr(run_q7_1, 'evaluate', spy_evaluate)
     monkeypatch.setattr(sys, 'argv', ['run_q7_1.py', 'cnn_mnist', '--quick', '--batch-size', '16',
@@ -361,11 +363,20 @@ def test_mnist_validation_comes_from_train_and_test_is_scored_once(tmp_path, mon
     assert len(valid) == round(120 / 12) and len(train) == 110
     assert sorted(valid + train) == sorted(train_file)           # held out of train, disjoint
     assert not set(valid) & set(test_file)
-    # after training: one evaluation per split, the test file's exactly once
-    assert [c[0] for c in finals] == ['evaluate'] * 3
+    # after training: the training sample and the test file, the test file
+    # exactly once; the validation numbers are those of the last epoch ...
+    assert [c[0] for c in finals] == ['evaluate'] * 2
     assert sum(images_of(x) == test_file for _, x in finals) == 1
-
     metrics = json.loads((tmp_path / 'out' / 'cnn_mnist' / 'metrics.json').read_text())
+    assert (metrics['valid_loss'], metrics['valid_acc']) == (metrics['history']['valid_loss'][-1],
+                                                             metrics['history']['valid_acc'][-1])
+    # ... which are the saved model's on the validation split
+    ckpt = torch.load(tmp_path / 'out' / 'cnn_mnist' / 'model.pt', weights_only=True)
+    model = build_model(ckpt['config'])
+    model.load_state_dict(ckpt['state_dict'])
+    loss, acc = real_evaluate(model, valid_loader[0], torch.device('cpu'))
+    assert acc == metrics['valid_acc'] and loss == pytest.approx(metrics['valid_loss'], rel=1e-5)
+
     assert metrics['valid_split'] == {'source': 'held out of the training set', 'fraction': 1 / 12,
                                       'size': 10, 'of': 120, 'seed': run_q7_1.VALID_SEED}
     assert metrics['split_sizes'] == {'train': 110, 'valid': 10, 'test': 120}
@@ -452,7 +463,6 @@ def test_quick_all_runs_every_part_and_skips_missing_cifar10(all_data, tmp_path)
     (all_data / 'cifar-10-batches-py').rmdir()
     out = tmp_path / 'out'
     proc = run_script('run_q7_1.py', 'all', '--quick', '--data-dir', all_data, '--out', out)
-    import torch_common
     cnn_precision = 'bfloat16' if torch_common.cpu_has_native_bf16() and not torch.cuda.is_available() else 'float32'
     for part in ('fc_nist36', 'cnn_mnist', 'cnn_nist36', 'cnn_emnist'):
         check_part_outputs(out, part)

@@ -56,7 +56,7 @@ step() {  # step NAME COMMAND...: run it, its lines prefixed with [NAME]
 }
 
 # Every step, in the order the lanes take them: longest first (the seconds
-# each took in `make all` on a 2-core laptop, the other lane busy), so the
+# each took in `make all` on a 2-core machine, the other lane busy), so the
 # two longest start together and the short ones fill in at the end. A step
 # comes after the one it needs (one whose results it reads, or whose folder
 # it writes into), early enough not to keep the other waiting. Each lane walks the list and runs every step nobody has
@@ -65,19 +65,19 @@ step() {  # step NAME COMMAND...: run it, its lines prefixed with [NAME]
 NAMES=(); NEEDS=(); COMMANDS=()
 add() { NAMES+=("$1"); NEEDS+=("$2"); shift 2; COMMANDS+=("$*"); }
 #   name         needs                                             seconds
-add q7.2         -            python/run_q7_2.py $Q                   # 165
-add q7.1-emnist  -            python/run_q7_1.py cnn_emnist $Q        # 160
-add q7.1-nist36  -            python/run_q7_1.py cnn_nist36 $Q        #  80
-add q7.1-mnist   -            python/run_q7_1.py cnn_mnist $Q         #  75
-add q3           -            python/run_q3.py $Q                     #  37
-add q5           -            python/run_q5.py $Q                     #  28 (early: Q6 needs it)
-add q4-emnist    q7.1-emnist  python/run_q4.py --classifier emnist $Q #  35 (reads the EMNIST model)
-add q4           q3           python/run_q4.py $Q                     #  34 (reads the Q3 weights)
-add q7.1-fc      q3           python/run_q7_1.py fc_nist36 $Q         #  31 (compares itself with Q3)
-add q6           q5           python/run_q6.py $Q                     #   7 (reads the Q5 weights)
-add q4.1         q4           python/q4_failures.py                   #   3 (writes into q4's folder)
-add q2           -            python/run_q2.py $Q                     #   2
-add theory       -            docs/plot_activations.py                #   2
+add q7.2         -            python/run_q7_2.py $Q                   #  72
+add q7.1-emnist  -            python/run_q7_1.py cnn_emnist $Q        #  71
+add q7.1-nist36  -            python/run_q7_1.py cnn_nist36 $Q        #  37
+add q7.1-mnist   -            python/run_q7_1.py cnn_mnist $Q         #  38
+add q3           -            python/run_q3.py $Q                     #  24
+add q5           -            python/run_q5.py $Q                     #  17 (early: Q6 needs it)
+add q4-emnist    q7.1-emnist  python/run_q4.py --classifier emnist $Q #  22 (reads the EMNIST model)
+add q4           q3           python/run_q4.py $Q                     #  19 (reads the Q3 weights)
+add q7.1-fc      q3           python/run_q7_1.py fc_nist36 $Q         #  20 (compares itself with Q3)
+add q6           q5           python/run_q6.py $Q                     #   6 (reads the Q5 weights)
+add q4.1         q4           python/q4_failures.py                   #   2 (writes into q4's folder)
+add q2           -            python/run_q2.py $Q                     #   1
+add theory       -            docs/plot_activations.py                #   1
 
 claim() { mkdir "$CLAIMS/$1" 2>/dev/null; }
 wait_for() {  # wait_for NAME: until step NAME has finished (ok or not)

@@ -83,6 +83,8 @@ def refuse(monkeypatch, capsys, tmp_path):
     ('run_q7_1', ['fc_nist36', '--lr', '0'], 'argument --lr: must be above 0, got 0'),
     ('run_q7_2', ['--unfreeze-epochs', '-1'], 'argument --unfreeze-epochs: must be at least 0'),
     ('run_q7_2', ['--weight-decay', '-1'], 'argument --weight-decay: must be at least 0.0'),
+    ('run_q7_1', ['cnn_mnist', '--precision', 'half'], "argument --precision: invalid choice: 'half'"),
+    ('run_q7_2', ['--precision', 'bf16'], "argument --precision: invalid choice: 'bf16'"),
     ('make_report', ['--update'], 'unrecognized arguments: --update'),
     ('q4_failures', ['--ou', 'x'], 'unrecognized arguments: --ou'),
 ])

@@ -90,8 +90,10 @@ def ms_per_1000(model, channels, size, classes, batches, batch_size=128, bf16=Fa
 
 
 def squeezenet_ms_per_image(bf16, batches=10, batch_size=4):
-    """Median ms per image of SqueezeNet 1.0's features, as run_q7_2.py
-    computes them (channels_last, no gradients, optionally bfloat16)."""
+    """Median ms per image of SqueezeNet 1.0's features (the network
+    run_q7_2.py uses offline, with the mirror's weights; on a connected
+    machine it takes 1.1), computed as it computes them (channels_last, no
+    gradients, optionally bfloat16)."""
     model = torchvision.models.squeezenet1_0(weights=None).eval().to(memory_format=torch.channels_last)
     x = torch.rand(batch_size, 3, 224, 224).contiguous(memory_format=torch.channels_last)
     times = []

@@ -42,8 +42,8 @@ import torch
 import q7_data
 from q7_models import CNN, FCNet, describe
 from questions import EMNIST_NOTE, NIST36_NOTE, Q7_1_TITLES
-from torch_common import (adamw_one_cycle, add_precision_arg, channel_stats, count_trainable, eval_batch_size,
-                          evaluate, fit, pick_device, save_model, seed_everything, use_precision)
+from torch_common import (adamw_one_cycle, add_precision_arg, autocast, channel_stats, count_trainable,
+                          eval_batch_size, evaluate, fit, pick_device, save_model, seed_everything, use_precision)
 from util import (RESULTS_DIR, UsageError, exclusive, fit_batch_size, image_grid, load_json, make_parser,
                   plot_history, prepare_output_dir, run_main, save_json)
 
@@ -63,8 +63,8 @@ class Part:
     augment: object = None  # batch -> batch, applied to training batches only
     augment_note: str = 'none'
     label_smoothing: float = 0.0  # of the training loss (torch_common.train_epoch)
-    # May --precision auto compute in bfloat16? Not for the small FC network:
-    # its matrices are too small to gain (13.7 s in float32, 14.9 s in bfloat16).
+    # May --precision auto choose bfloat16? Not for the small FC network: its
+    # matrices are too small to gain (13.7 s in float32, 14.9 s in bfloat16).
     bfloat16: bool = True
     # The share of the training set held out for validation, for datasets
     # that ship no validation split (None: the data has its own).
@@ -175,7 +175,8 @@ def make_optimizer(part, model, lr, steps):
 def plot_samples(model, x, y, classes, device, path, title, n=32):
     """The first n test images with the prediction (and the truth when wrong)."""
     model.eval()
-    pred = model(x[:n].to(device)).argmax(1).cpu()
+    with autocast(device):  # as the accuracies were scored
+        pred = model(x[:n].to(device)).argmax(1).cpu()
     labels = [classes[p] if p == t else f'{classes[p]} (true {classes[t]})' for p, t in zip(pred, y[:n])]
     images = x[:n].permute(0, 2, 3, 1).numpy()
     images = images[..., 0] if images.shape[-1] == 1 else images
@@ -234,8 +235,7 @@ def run_part(name, args, device):
         splits = {s: q7_data.subsample(x, y, QUICK_TRAIN if s == 'train' else QUICK_TEST, args.seed)
                   for s, (x, y) in splits.items()}
     batch_size = fit_batch_size(batch_size, len(splits['train'][0]), 'batch_size' in args.given)
-    precision = use_precision('float32' if args.precision == 'auto' and not part.bfloat16 else args.precision,
-                              device)
+    precision = use_precision(args.precision, device, auto_bfloat16=part.bfloat16)
     print(f'computing in {precision}')
     print('data: ' + ', '.join(f'{s} {tuple(x.shape)}' for s, (x, _) in splits.items()))
     out = prepare_output_dir(args.out / name, args.force)

@@ -43,12 +43,13 @@ def pick_device():
     return device
 
 
-def use_precision(precision, device):
+def use_precision(precision, device, auto_bfloat16=True):
     """Set what the networks compute in from here on (``autocast``), and
     return it: 'float32' or 'bfloat16'.
 
     precision 'auto': bfloat16 on a CPU that has bfloat16 instructions,
-    float32 everywhere else (a GPU is fast enough in float32). In bfloat16
+    float32 everywhere else (a GPU is fast enough in float32), and for a
+    network too small to gain from it (auto_bfloat16=False). In bfloat16
     the weights, the optimizer and the loss stay in float32 and only the
     layers' products run in bfloat16 (``torch.autocast``): on a Zen 4 core
     a training step of the Q7.1 CNNs takes 1.3-2x less time and SqueezeNet's
@@ -61,7 +62,7 @@ def use_precision(precision, device):
         raise UsageError(f'unknown precision {precision!r}; choose from {", ".join(PRECISIONS)}')
     native = device.type == 'cpu' and cpu_has_native_bf16()
     if precision == 'auto':
-        precision = 'bfloat16' if native else 'float32'
+        precision = 'bfloat16' if native and auto_bfloat16 else 'float32'
     elif precision == 'bfloat16' and device.type == 'cpu' and not native:
         print('note: this CPU has no bfloat16 instructions; they are emulated, slower than float32')
     _bfloat16 = precision == 'bfloat16'

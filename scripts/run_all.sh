@@ -67,13 +67,13 @@ add() { NAMES+=("$1"); NEEDS+=("$2"); shift 2; COMMANDS+=("$*"); }
 #   name         needs                                             seconds
 add q7.2         -            python/run_q7_2.py $Q                   #  72
 add q7.1-emnist  -            python/run_q7_1.py cnn_emnist $Q        #  71
-add q7.1-nist36  -            python/run_q7_1.py cnn_nist36 $Q        #  37
 add q7.1-mnist   -            python/run_q7_1.py cnn_mnist $Q         #  38
+add q7.1-nist36  -            python/run_q7_1.py cnn_nist36 $Q        #  37
 add q3           -            python/run_q3.py $Q                     #  24
 add q5           -            python/run_q5.py $Q                     #  17 (early: Q6 needs it)
 add q4-emnist    q7.1-emnist  python/run_q4.py --classifier emnist $Q #  22 (reads the EMNIST model)
-add q4           q3           python/run_q4.py $Q                     #  19 (reads the Q3 weights)
 add q7.1-fc      q3           python/run_q7_1.py fc_nist36 $Q         #  20 (compares itself with Q3)
+add q4           q3           python/run_q4.py $Q                     #  19 (reads the Q3 weights)
 add q6           q5           python/run_q6.py $Q                     #   6 (reads the Q5 weights)
 add q4.1         q4           python/q4_failures.py                   #   2 (writes into q4's folder)
 add q2           -            python/run_q2.py $Q                     #   1

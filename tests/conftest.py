@@ -13,6 +13,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / 'python'))
 
 
+@pytest.fixture(autouse=True)
+def float32_after_each_test():
+    """A script's main() run in the test process sets torch_common's
+    precision for the whole process: put float32 back after every test, so
+    no test runs in the precision another one left (torch_common is not
+    imported here, so tests that never load torch stay without it)."""
+    yield
+    torch_common = sys.modules.get('torch_common')
+    if torch_common is not None:
+        torch_common._bfloat16 = False
+
+
 def write_nist36(folder, per_class=3, seed=0):
     """Write nist36_{train,valid,test}.mat with the course's keys and shapes.
     Class c is a bright bar at row c of the 32x32 image (stored column-major),

@@ -195,22 +195,31 @@ def test_precision_auto_and_forced(monkeypatch):
     computes the layers in that dtype."""
     cpu, x = torch.device('cpu'), torch.rand(2, 1, 28, 28)
     model = CNN(10, widths=(4, 8, 16), hidden=0).eval()
-    try:
-        monkeypatch.setattr(torch_common, 'cpu_has_native_bf16', lambda: True)
-        assert torch_common.use_precision('auto', cpu) == 'bfloat16'
-        with torch.no_grad(), torch_common.autocast(cpu):
-            assert model(x).dtype == torch.bfloat16
-        assert torch_common.use_precision('auto', torch.device('cuda')) == 'float32'
-        assert torch_common.use_precision('float32', cpu) == 'float32'
-        monkeypatch.setattr(torch_common, 'cpu_has_native_bf16', lambda: False)
-        assert torch_common.use_precision('auto', cpu) == 'float32'
-        with torch.no_grad(), torch_common.autocast(cpu):
-            assert model(x).dtype == torch.float32
-        assert torch_common.use_precision('bfloat16', cpu) == 'bfloat16'
-        with pytest.raises(UsageError, match='precision'):
-            torch_common.use_precision('half', cpu)
-    finally:
-        torch_common.use_precision('float32', cpu)
+    monkeypatch.setattr(torch_common, 'cpu_has_native_bf16', lambda: True)
+    assert torch_common.use_precision('auto', cpu) == 'bfloat16'
+    with torch.no_grad(), torch_common.autocast(cpu):
+        assert model(x).dtype == torch.bfloat16
+    assert torch_common.use_precision('auto', cpu, auto_bfloat16=False) == 'float32'  # the FC network
+    assert torch_common.use_precision('bfloat16', cpu, auto_bfloat16=False) == 'bfloat16'
+    assert torch_common.use_precision('auto', torch.device('cuda')) == 'float32'
+    assert torch_common.use_precision('float32', cpu) == 'float32'
+    monkeypatch.setattr(torch_common, 'cpu_has_native_bf16', lambda: False)
+    assert torch_common.use_precision('auto', cpu) == 'float32'
+    with torch.no_grad(), torch_common.autocast(cpu):
+        assert model(x).dtype == torch.float32
+    assert torch_common.use_precision('bfloat16', cpu) == 'bfloat16'
+    with pytest.raises(UsageError, match='precision'):
+        torch_common.use_precision('half', cpu)
+
+
+def test_an_explicit_precision_is_used_for_every_part(nist36_dir, tmp_path):
+    """--precision bfloat16 is kept even for the FC network, which 'auto'
+    leaves in float32."""
+    out = tmp_path / 'out'
+    run_script('run_q7_1.py', 'fc_nist36', 'cnn_nist36', '--quick', '--precision', 'bfloat16',
+               '--data-dir', nist36_dir, '--out', out)
+    for part in ('fc_nist36', 'cnn_nist36'):
+        assert json.loads((out / part / 'metrics.json').read_text())['precision'] == 'bfloat16'
 
 
 def test_fc_matches_the_numpy_network():
@@ -348,8 +357,6 @@ def test_mnist_validation_comes_from_train_and_test_is_scored_once(tmp_path, mon
         return real_evaluate(model, loader, device)
 
     real_fit, real_evaluate = run_q7_1.fit, run_q7_1.evaluate
-    # main() sets the process's precision; the tests after this one run in float32
-    monkeypatch.setattr(torch_common, '_bfloat16', torch_common._bfloat16)
     monkeypatch.setattr(run_q7_1, 'fit', spy_fit)
     monkeypatch.setattr(run_q7_1, 'evaluate', spy_evaluate)
     monkeypatch.setattr(sys, 'argv', ['run_q7_1.py', 'cnn_mnist', '--quick', '--batch-size', '16',

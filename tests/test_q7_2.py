@@ -8,6 +8,7 @@ import torchvision.transforms.v2.functional as TF
 from conftest import run_script
 
 import q7_flowers as flowers
+import torch_common
 from util import UsageError
 
 NUM_CLASSES = 17
@@ -80,7 +81,6 @@ def test_bfloat16_features_are_kept_as_they_are_computed(monkeypatch):
     """Under bfloat16 the cached features stay bfloat16 (half the memory):
     the new layer then computes exactly what it would on float32 copies,
     which autocast rounds to bfloat16 anyway."""
-    import torch_common
     monkeypatch.setattr(torch_common, '_bfloat16', True)
     torch.manual_seed(0)
     model = flowers.replace_classifier(flowers.squeezenet('squeezenet1_1'), NUM_CLASSES).eval()

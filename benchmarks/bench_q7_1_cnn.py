@@ -40,7 +40,9 @@ import torch.nn.functional as F  # noqa: E402
 import torchvision  # noqa: E402
 
 from q7_models import CNN  # noqa: E402
-from torch_common import cpu_has_native_bf16  # noqa: E402
+from torch_common import autocast, cpu_has_native_bf16, use_precision  # noqa: E402
+
+CPU = torch.device('cpu')
 
 # training images per epoch (MNIST, EMNIST and CIFAR-10 after their validation split is held out)
 EPOCH_SIZES = {'MNIST': 55000, 'NIST36': 10800, 'EMNIST': 87923, 'CIFAR-10': 45000}
@@ -71,15 +73,16 @@ class TextbookCNN(nn.Module):
         return self.net(x)
 
 
-def ms_per_1000(model, channels, size, classes, batches, batch_size=128, bf16=False):
-    """Median over batches of one training step, scaled to 1000 images
-    (bf16: under bfloat16 autocast, as ``--precision bfloat16`` trains)."""
+def ms_per_1000(model, channels, size, classes, batches, batch_size=128, precision='float32'):
+    """Median over batches of one training step, scaled to 1000 images, in
+    ``precision`` as the scripts compute (torch_common.autocast)."""
+    use_precision(precision, CPU)
     opt = torch.optim.AdamW(model.parameters(), 1e-3)
     x, y = torch.rand(batch_size, channels, size, size), torch.randint(0, classes, (batch_size,))
     times = []
     for i in range(batches + 3):
         start = time.perf_counter()
-        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16):
+        with autocast(CPU):
             loss = F.cross_entropy(model(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -89,15 +92,16 @@ def ms_per_1000(model, channels, size, classes, batches, batch_size=128, bf16=Fa
     return sorted(times)[len(times) // 2] * 1000 * 1000 / batch_size
 
 
-def squeezenet_ms_per_image(bf16, batches=10, batch_size=4):
+def squeezenet_ms_per_image(precision, batches=10, batch_size=4):
     """Median ms per image of SqueezeNet 1.0's features (the network
     run_q7_2.py uses offline, with the mirror's weights; on a connected
     machine it takes 1.1), computed as it computes them (channels_last, no
     gradients, optionally bfloat16)."""
+    use_precision(precision, CPU)
     model = torchvision.models.squeezenet1_0(weights=None).eval().to(memory_format=torch.channels_last)
     x = torch.rand(batch_size, 3, 224, 224).contiguous(memory_format=torch.channels_last)
     times = []
-    with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16):
+    with torch.no_grad(), autocast(CPU):
         for i in range(batches + 2):
             start = time.perf_counter()
             model.features(x)
@@ -152,12 +156,12 @@ def main():
         for threads in args.threads:
             torch.set_num_threads(threads)
 
-            def shipped(bf16):
+            def shipped(precision):
                 torch.manual_seed(0)
                 return ms_per_1000(CNN(classes, channels, size, widths, hidden=hidden,
                                        mean=[0.5] * channels, std=[0.25] * channels, crop=crop),
-                                   channels, size, classes, args.batches, bf16=bf16)
-            fp32, bf16 = shipped(False), shipped(True)
+                                   channels, size, classes, args.batches, precision=precision)
+            fp32, bf16 = shipped('float32'), shipped('bfloat16')
             # the textbook network on the same pixels the shipped one keeps
             inner = size - 2 * crop
             textbook = ms_per_1000(TextbookCNN(channels, inner, widths, classes),
@@ -167,7 +171,7 @@ def main():
                   f'{bf16:10.1f} {fp32 / bf16:7.2f}x  {epoch}', flush=True)
     torch.set_num_threads(1)
     print('\nQ7.2 SqueezeNet 1.0 features (224 px, batches of 4, one thread), ms per image:')
-    fp32, bf16 = (squeezenet_ms_per_image(bf16) for bf16 in (False, True))
+    fp32, bf16 = (squeezenet_ms_per_image(precision) for precision in ('float32', 'bfloat16'))
     print(f'float32 {fp32:.1f}, bfloat16 {bf16:.1f} ({fp32 / bf16:.2f}x)')
     if not args.eval_batches:
         return

@@ -35,7 +35,7 @@ from collections import namedtuple
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage import filters, measure, morphology, transform
+from skimage import filters, morphology, transform
 
 from data import CLASS_NAMES, from_image
 
@@ -49,6 +49,7 @@ DESK_RATIO = 0.45        # darker than this fraction of the paper, at the photo'
 
 # Sizes relative to the median character height h of the image.
 SPECK = 0.3              # drop components whose larger side is < SPECK h
+THIN_RATIO = 0.4         # ... or whose strokes are < THIN_RATIO of the letters'
 TOO_TALL = 2.5           # drop components taller than TOO_TALL h (lines, edges)
 TOO_WIDE = 4.0           # ... or wider than TOO_WIDE h
 STACK_GAP = 0.6          # merge parts stacked with a vertical gap < STACK_GAP h ...
@@ -273,22 +274,73 @@ def ink_mask(dark):
 
 
 # ----------------------------------------------------------------------------
+Components = namedtuple('Components', 'labels boxes area stroke')
+
+
+def components(mask):
+    """The 8-connected pieces of ink in a bool mask, measured:
+      labels (H, W) int: 1 + the piece's index, 0 off the ink
+      boxes  (K, 4) [y1, x1, y2, x2], y2 and x2 exclusive (as regionprops' bbox)
+      area   (K,) ink pixels
+      stroke (K,) mean stroke width: a stroke of width s and length L has
+             area s L and 2 L boundary pixels, so s = 2 area / boundary
+             (a one-pixel line measures 2).
+    """
+    labels, n = ndi.label(mask, np.ones((3, 3), bool))
+    boxes = np.array([[ys.start, xs.start, ys.stop, xs.stop] for ys, xs in ndi.find_objects(labels)],
+                     dtype=int).reshape(-1, 4)
+    area = np.bincount(labels.ravel(), minlength=n + 1)[1:]
+    edge = mask & ~ndi.binary_erosion(mask, np.ones((3, 3), bool), border_value=0)
+    boundary = np.bincount(labels[edge], minlength=n + 1)[1:]
+    return Components(labels, boxes, area, 2.0 * area / np.maximum(boundary, 1))
+
+
 def label_boxes(mask):
-    """Boxes (K, 4) [y1, x1, y2, x2] of the 8-connected components of mask,
-    y2 and x2 exclusive, as regionprops' bbox."""
-    labels = measure.label(mask, connectivity=2)
-    return np.array([r.bbox for r in measure.regionprops(labels)], dtype=int).reshape(-1, 4)
+    """Boxes (K, 4) [y1, x1, y2, x2] of the 8-connected components of mask."""
+    return components(mask).boxes
 
 
-def median_height(boxes):
-    """Typical character height: the median box height, recomputed once
-    without the specks the first estimate identifies."""
+def weighted_median(values, weights):
+    """The value below which half of the total weight lies."""
+    order = np.argsort(values, kind='stable')
+    cum = np.cumsum(np.asarray(weights, float)[order])
+    return float(np.asarray(values)[order][np.searchsorted(cum, cum[-1] / 2)])
+
+
+def median_height(boxes, area=None, shape=None):
+    """Typical character height h.
+
+    Each piece of ink counts by its ink area (``area``, when given), so a
+    page's letters outweigh any number of specks (sensor noise, desk grain,
+    dust), which are many but small; a median over pieces would be a
+    speck's height. With the image's shape, pieces that touch its border
+    are left out when others do not (the desk or a page edge cut by the
+    frame weighs a lot of ink). Recomputed once over the pieces that are
+    letter-sized for that first estimate: between SPECK h and TOO_TALL h
+    tall, at most TOO_WIDE h wide (a ruled line weighs a lot of ink too).
+    """
+    boxes = np.asarray(boxes).reshape(-1, 4)
+    area = np.ones(len(boxes)) if area is None else np.asarray(area, float)
+    if shape is not None:
+        # within 2 pixels: the mask's closing erodes its outermost pixel
+        inside = ((boxes[:, :2] > 2).all(1) & (boxes[:, 2] < shape[0] - 2) & (boxes[:, 3] < shape[1] - 2))
+        if inside.any():
+            boxes, area = boxes[inside], area[inside]
     if len(boxes) == 0:
         return 0.0
-    h = np.median(boxes[:, 2] - boxes[:, 0])
-    sides = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-    kept = boxes[sides >= SPECK * h]
-    return float(np.median(kept[:, 2] - kept[:, 0])) if len(kept) else float(h)
+    heights, widths = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    h = weighted_median(heights, area)
+    sized = ((np.maximum(heights, widths) >= SPECK * h) & (heights <= TOO_TALL * h)
+             & (widths <= TOO_WIDE * h))
+    return weighted_median(heights[sized], area[sized]) if sized.any() else h
+
+
+def text_stroke(comps, char_h):
+    """The letters' stroke width: the area-weighted median stroke of the
+    letter-sized pieces (half to 1.5 letter heights tall)."""
+    h = comps.boxes[:, 2] - comps.boxes[:, 0]
+    letters = (h >= 0.5 * char_h) & (h <= 1.5 * char_h)
+    return weighted_median(comps.stroke[letters], comps.area[letters]) if letters.any() else 0.0
 
 
 def stacked(a, others, char_h):
@@ -324,13 +376,13 @@ def merge_stacked(boxes, char_h):
     return boxes
 
 
-def filter_boxes(boxes, char_h):
-    """Drop anything much taller or wider than a character: ruled lines,
-    page edges, shadows. (Specks are dropped after merging, since some are
-    the detached parts of a character.)"""
+def fits_a_letter(boxes, char_h):
+    """bool (K,): not much taller or wider than a character (ruled lines,
+    page edges and shadows are). Specks are dropped after merging, since
+    some are the detached parts of a character."""
     h = boxes[:, 2] - boxes[:, 0]
     w = boxes[:, 3] - boxes[:, 1]
-    return boxes[(h <= TOO_TALL * char_h) & (w <= TOO_WIDE * char_h)]
+    return (h <= TOO_TALL * char_h) & (w <= TOO_WIDE * char_h)
 
 
 def ink_at_work_scale(image):
@@ -482,44 +534,45 @@ def remove_rules(mask, dark, angle, length, char_h):
 # ----------------------------------------------------------------------------
 # Components -> character boxes, without ghosts
 # ----------------------------------------------------------------------------
-def drop_faint(boxes, labels_max, char_h):
-    """Keep components whose peak darkness is at least FAINT_RATIO of the
-    typical character's: the ghosts of erased writing and paper texture
-    are much fainter than what was written last. labels_max (K,) is each
-    box's peak darkness."""
-    if len(boxes) == 0:
-        return boxes
+def not_faint(boxes, peak, char_h):
+    """Which components (bool (K,)) have a peak darkness of at least
+    FAINT_RATIO of the typical character's: the ghosts of erased writing
+    and paper texture are much fainter than what was written last. peak
+    (K,) is each component's darkest value."""
     sides = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-    letters = labels_max[sides >= 0.5 * char_h]
-    if len(letters) == 0:
-        return boxes
-    return boxes[labels_max >= FAINT_RATIO * np.median(letters)]
+    letters = peak[sides >= 0.5 * char_h]
+    return peak >= FAINT_RATIO * np.median(letters) if len(letters) else np.ones(len(boxes), bool)
 
 
 def character_boxes(mask, dark=None):
     """Steps 5-6: ink mask -> (N, 4) character boxes in the mask's pixels.
-    The median height is measured again once lines and page edges are gone.
-    With dark (the darkness image), components much fainter than the
-    letters are dropped too."""
-    labels = measure.label(mask, connectivity=2)
-    props = measure.regionprops(labels, intensity_image=dark)
-    boxes = np.array([r.bbox for r in props], dtype=int).reshape(-1, 4)
-    char_h = median_height(boxes)
-    if dark is not None and len(props):
-        peak = np.array([r.intensity_max for r in props], float)
-        big = filter_boxes(boxes, char_h)
-        boxes = drop_faint(boxes, peak, median_height(big))
-    boxes = filter_boxes(boxes, char_h)
-    char_h = median_height(boxes)
+
+    Components much taller or wider than a letter go (lines, edges,
+    shadows); so do those whose strokes are under THIN_RATIO of the
+    letters' (the grain of a desk, paper fibres beside a marker's strokes),
+    and, with dark (the darkness image), those much fainter than the
+    letters. The letter height is measured again without them, the parts
+    of one character are merged, and specks go last."""
+    comps = components(mask)
+    boxes = comps.boxes
+    if len(boxes) == 0:
+        return boxes
+    char_h = median_height(boxes, comps.area, mask.shape)
+    keep = fits_a_letter(boxes, char_h)
+    if dark is not None:
+        peak = ndi.maximum(dark, comps.labels, np.arange(1, len(boxes) + 1))
+        keep &= not_faint(boxes, np.asarray(peak, float), median_height(boxes[keep], comps.area[keep]))
+    keep &= comps.stroke >= THIN_RATIO * text_stroke(comps, char_h)
+    boxes = boxes[keep]
+    char_h = median_height(boxes, comps.area[keep])
     boxes = merge_stacked(boxes, char_h)
     return boxes[np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) >= SPECK * char_h]
 
 
 def letter_height(mask):
-    """Median height of the components of mask once those much taller or
-    wider than a letter are left out."""
-    boxes = label_boxes(mask)
-    return median_height(filter_boxes(boxes, median_height(boxes)))
+    """The letters' height in a mask (``median_height``, by ink area)."""
+    comps = components(mask)
+    return median_height(comps.boxes, comps.area, mask.shape)
 
 
 def findLetters(image):

@@ -536,12 +536,26 @@ def remove_rules(mask, dark, angle, length, char_h):
 # ----------------------------------------------------------------------------
 def not_faint(boxes, peak, char_h):
     """Which components (bool (K,)) have a peak darkness of at least
-    FAINT_RATIO of the typical character's: the ghosts of erased writing
-    and paper texture are much fainter than what was written last. peak
-    (K,) is each component's darkest value."""
+    FAINT_RATIO of the letters': the ghosts of erased writing, paper
+    texture and the grain of a desk are much fainter than what was written
+    last. peak (K,) is each component's darkest value.
+
+    The letters' darkness is the median peak of the letter-sized pieces,
+    or, where those fall into two clearly apart groups (Otsu's split of
+    their peaks; the darker group's median over 1 / FAINT_RATIO times the
+    fainter's) and the darker holds at least a fifth of them, of the darker
+    group: a desk around a small card can have more letter-sized grain than
+    the card has letters."""
     sides = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
     letters = peak[sides >= 0.5 * char_h]
-    return peak >= FAINT_RATIO * np.median(letters) if len(letters) else np.ones(len(boxes), bool)
+    if len(letters) == 0:
+        return np.ones(len(boxes), bool)
+    if letters.max() > letters.min():
+        split = letters > filters.threshold_otsu(letters)
+        darker, fainter = letters[split], letters[~split]
+        if len(darker) >= 0.2 * len(letters) and np.median(darker) * FAINT_RATIO > np.median(fainter):
+            letters = darker
+    return peak >= FAINT_RATIO * np.median(letters)
 
 
 def character_boxes(mask, dark=None):

@@ -322,8 +322,7 @@ def median_height(boxes, area=None, shape=None):
     boxes = np.asarray(boxes).reshape(-1, 4)
     area = np.ones(len(boxes)) if area is None else np.asarray(area, float)
     if shape is not None:
-        # within 2 pixels: the mask's closing erodes its outermost pixel
-        inside = ((boxes[:, :2] > 2).all(1) & (boxes[:, 2] < shape[0] - 2) & (boxes[:, 3] < shape[1] - 2))
+        inside = ~touches_frame(boxes, shape)
         if inside.any():
             boxes, area = boxes[inside], area[inside]
     if len(boxes) == 0:
@@ -534,6 +533,22 @@ def remove_rules(mask, dark, angle, length, char_h):
 # ----------------------------------------------------------------------------
 # Components -> character boxes, without ghosts
 # ----------------------------------------------------------------------------
+def touches_frame(boxes, shape):
+    """bool (K,): the box reaches the image's border (within 2 pixels: the
+    mask's closing erodes its outermost pixel)."""
+    return ((boxes[:, :2] <= 2).any(1) | (boxes[:, 2] >= shape[0] - 2) | (boxes[:, 3] >= shape[1] - 2))
+
+
+def along_the_frame(boxes, shape, ratio=3.0):
+    """bool (K,): pieces that touch the image's border and run along it, at
+    least ``ratio`` times longer along that border than across: the edge of
+    the page or the desk beside it, cut by the frame, not a letter."""
+    h, w = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    side = (boxes[:, 1] <= 2) | (boxes[:, 3] >= shape[1] - 2)
+    end = (boxes[:, 0] <= 2) | (boxes[:, 2] >= shape[0] - 2)
+    return (side & (h >= ratio * w)) | (end & (w >= ratio * h))
+
+
 def not_faint(boxes, peak, char_h):
     """Which components (bool (K,)) have a peak darkness of at least
     FAINT_RATIO of the letters': the ghosts of erased writing, paper
@@ -562,7 +577,8 @@ def character_boxes(mask, dark=None):
     """Steps 5-6: ink mask -> (N, 4) character boxes in the mask's pixels.
 
     Components much taller or wider than a letter go (lines, edges,
-    shadows); so do those whose strokes are under THIN_RATIO of the
+    shadows), and those that run along the frame (``along_the_frame``); so
+    do those whose strokes are under THIN_RATIO of the
     letters' (the grain of a desk, paper fibres beside a marker's strokes),
     and, with dark (the darkness image), those much fainter than the
     letters. The letter height is measured again without them, the parts
@@ -572,7 +588,7 @@ def character_boxes(mask, dark=None):
     if len(boxes) == 0:
         return boxes
     char_h = median_height(boxes, comps.area, mask.shape)
-    keep = fits_a_letter(boxes, char_h)
+    keep = fits_a_letter(boxes, char_h) & ~along_the_frame(boxes, mask.shape)
     if dark is not None:
         peak = ndi.maximum(dark, comps.labels, np.arange(1, len(boxes) + 1))
         keep &= not_faint(boxes, np.asarray(peak, float), median_height(boxes[keep], comps.area[keep]))
@@ -870,10 +886,36 @@ def consistent_word(word):
     return ''.join(LOOKALIKE.get(c, c) for c in word)
 
 
-def line_text(chars, line_boxes, word_rule=True):
-    """One line's text: its words joined by single spaces."""
+def consistent_word_probs(probs):
+    """The same rule, with the group chosen by the classifier's
+    probabilities: probs (n, 36) over CLASS_NAMES (A-Z, then 0-9) -> the
+    word, all letters or all digits, whichever group holds more of the
+    probability summed over the word (ties go to letters). A character read
+    in the other group becomes its lookalike there ("0" -> "O") or, without
+    one, the most probable character of the word's group. "D00P", its 0s
+    barely ahead of O, becomes "DOOP"; "21J50" becomes "21250"."""
+    probs = np.asarray(probs, float).reshape(-1, len(CLASS_NAMES))
+    best = [CLASS_NAMES[k] for k in probs.argmax(1)]
+    if len(probs) < 2:
+        return ''.join(best)
+    digits = probs[:, 26:].sum() > probs[:, :26].sum()
+    swap = LOOKALIKE_DIGIT if digits else LOOKALIKE
+    in_group = probs[:, 26:].argmax(1) + 26 if digits else probs[:, :26].argmax(1)
+    return ''.join(c if c.isdigit() == digits else swap.get(c, CLASS_NAMES[k])
+                   for c, k in zip(best, in_group))
+
+
+def line_text(chars, line_boxes, word_rule=True, probs=None):
+    """One line's text: its words joined by single spaces. With probs (n,
+    36), the classifier's probabilities, the word rule weighs them
+    (``consistent_word_probs``)."""
     words = line_words(chars, line_boxes)
-    return ' '.join(consistent_word(w) for w in words) if word_rule else ' '.join(words)
+    if not word_rule:
+        return ' '.join(words)
+    if probs is None:
+        return ' '.join(consistent_word(w) for w in words)
+    starts = np.cumsum([0] + [len(w) for w in words])
+    return ' '.join(consistent_word_probs(probs[a:b]) for a, b in zip(starts[:-1], starts[1:]))
 
 
 # ----------------------------------------------------------------------------
@@ -966,14 +1008,21 @@ def read_text(boxes, bw, classify, image=None):
         image = check_image(image)
         crops = [character_crop(image, bw, b, angle, fmt) for b in boxes]
     crops = np.array(crops, dtype=np.float32).reshape(-1, fmt.size, fmt.size)
-    chars = [str(c) for c in classify(crops)] if len(crops) else []
+    probs = None
+    if hasattr(classify, 'probabilities'):
+        probs = np.asarray(classify.probabilities(crops), float).reshape(-1, len(CLASS_NAMES))
+        chars = [CLASS_NAMES[k] for k in probs.argmax(1)]
+    else:
+        chars = [str(c) for c in classify(crops)] if len(crops) else []
     if len(chars) != len(crops):
         raise ValueError(f'the classifier returned {len(chars)} characters for {len(crops)} crops')
     per_line = [np.flatnonzero(line_of == k) for k in range(len(lines))]
-    text, raw = ('\n'.join(line_text([chars[i] for i in idx], boxes[idx], rule) for idx in per_line)
+    text, raw = ('\n'.join(line_text([chars[i] for i in idx], boxes[idx], rule,
+                                     None if probs is None else probs[idx]) for idx in per_line)
                  for rule in (True, False))
-    return {'text': text, 'raw_text': raw, 'boxes': boxes, 'line_of': line_of,
-            'crops': crops, 'chars': chars, 'angle': angle}
+    return {'text': text, 'raw_text': raw, 'boxes': boxes, 'line_of': line_of, 'crops': crops,
+            'chars': chars, 'angle': angle,
+            'confidence': None if probs is None else probs.max(1)}
 
 
 MLP_SHAPES = {'Wlayer1': (1024, 64), 'blayer1': (64,), 'Woutput': (64, 36), 'boutput': (36,)}
@@ -985,10 +1034,12 @@ def mlp_classifier(params):
     each upright crop is flattened with data.from_image."""
     layers = nn.classifier_layers()
 
+    def probabilities(crops):
+        return nn.predict(from_image(np.asarray(crops, np.float32)), params, layers)
+
     def classify(crops):
-        x = from_image(np.asarray(crops, np.float32))
-        probs = nn.predict(x, params, layers)
-        return [CLASS_NAMES[k] for k in np.argmax(probs, axis=1)]
+        return [CLASS_NAMES[k] for k in np.argmax(probabilities(crops), axis=1)]
+    classify.probabilities = probabilities
     # The same network on images in its training format (N, 32, 32), ink 1
     # on 0, upright: what the OCR validation compares crops against.
     classify.native = lambda images: classify(1.0 - np.asarray(images, np.float32))

@@ -54,6 +54,7 @@ TOO_TALL = 2.5           # drop components taller than TOO_TALL h (lines, edges)
 TOO_WIDE = 4.0           # ... or wider than TOO_WIDE h
 STACK_GAP = 0.6          # merge parts stacked with a vertical gap < STACK_GAP h ...
 MERGED_HEIGHT = 1.5      # ... into a box no taller than MERGED_HEIGHT h
+SPLIT_WIDTH = 2.0        # cut boxes wider than SPLIT_WIDTH h into characters
 SPACE_FACTOR = 0.3       # a space: gap > median gap + SPACE_FACTOR h (see space_after)
 RULE_LENGTH = 3.0        # a straight run of ink longer than RULE_LENGTH h is a ruled line
 RULE_INK_RATIO = 1.6     # ... unless a pixel on it is this much darker than the rule
@@ -549,6 +550,36 @@ def along_the_frame(boxes, shape, ratio=3.0):
     return (side & (h >= ratio * w)) | (end & (w >= ratio * h))
 
 
+def split_wide(boxes, mask, char_h):
+    """Cut boxes wider than SPLIT_WIDTH letter heights (letters that touch,
+    joined writing) into as many characters as the typical letter width
+    fits, each cut at the column with the least ink within a quarter of a
+    letter of where even spacing puts it; each part's box is shrunk to its
+    own ink. Returns the boxes, the wide ones replaced by their parts."""
+    widths = boxes[:, 3] - boxes[:, 1]
+    wide = widths > SPLIT_WIDTH * char_h
+    if not wide.any():
+        return boxes
+    letter_w = np.median(widths[~wide]) if (~wide).any() else 0.8 * char_h
+    out = [boxes[~wide]]
+    for y1, x1, y2, x2 in boxes[wide]:
+        ink = mask[y1:y2, x1:x2]
+        profile = ink.sum(0)
+        k = max(2, int(round((x2 - x1) / letter_w)))
+        step, reach = (x2 - x1) / k, max(1, int(letter_w / 4))
+        cuts = [0]
+        for i in range(1, k):
+            t = int(i * step)
+            lo, hi = max(cuts[-1] + 1, t - reach), min(x2 - x1 - 1, t + reach + 1)
+            cuts.append(lo + int(np.argmin(profile[lo:hi])) if hi > lo else t)
+        cuts.append(x2 - x1)
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            rows = np.flatnonzero(ink[:, a:b].any(1))
+            if len(rows):
+                out.append(np.array([[y1 + rows[0], x1 + a, y1 + rows[-1] + 1, x1 + b]]))
+    return np.concatenate(out).astype(int)
+
+
 def not_faint(boxes, peak, char_h):
     """Which components (bool (K,)) have a peak darkness of at least
     FAINT_RATIO of the letters': the ghosts of erased writing, paper
@@ -595,7 +626,7 @@ def character_boxes(mask, dark=None):
     keep &= comps.stroke >= THIN_RATIO * text_stroke(comps, char_h)
     boxes = boxes[keep]
     char_h = median_height(boxes, comps.area[keep])
-    boxes = merge_stacked(boxes, char_h)
+    boxes = split_wide(merge_stacked(boxes, char_h), mask, char_h)
     return boxes[np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) >= SPECK * char_h]
 
 
@@ -669,7 +700,10 @@ def character_mask(bw, box):
         ys, xs = sl
         inside[i] = (ys.start + Y1 >= y1 and ys.stop + Y1 <= y2
                      and xs.start + X1 >= x1 and xs.stop + X1 <= x2)
-    return inside[labels][y1 - Y1:y2 - Y1, x1 - X1:x2 - X1]
+    own = inside[labels][y1 - Y1:y2 - Y1, x1 - X1:x2 - X1]
+    # letters that touch were cut apart by findLetters (split_wide): then
+    # no piece lies wholly inside, and the box's own ink is the character
+    return own if own.any() else ink[y1 - Y1:y2 - Y1, x1 - X1:x2 - X1]
 
 
 def character_darkness(image, bw, box):

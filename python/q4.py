@@ -61,6 +61,11 @@ RULE_INK_RATIO = 1.6     # ... unless a pixel on it is this much darker than the
 FAINT_RATIO = 0.5        # drop components whose peak darkness is < FAINT_RATIO of the letters'
 RUN_FILL = 0.85          # a straight run may have gaps: this fraction of it is ink
 REMNANT = 0.3           # ... and what is left of it: pieces thinner than REMNANT h
+MIN_TEXT = 2             # fewer characters lined up than this: no text
+MIN_LETTER_PIXELS = 6   # ... or letters lower than this in the photo's pixels
+MIN_CONTRAST_TO_NOISE = 8.0  # ... or characters fainter than this many paper noise deviations
+NO_TEXT_CONFIDENCE = 0.3  # ... or the classifier's median confidence under this
+LOW_CONFIDENCE = 0.5     # a character read with less is marked as unsure
 MAX_SKEW = 20.0          # text lines are tilted by at most this many degrees
 
 
@@ -385,11 +390,14 @@ def fits_a_letter(boxes, char_h):
     return (h <= TOO_TALL * char_h) & (w <= TOO_WIDE * char_h)
 
 
-def ink_at_work_scale(image):
+def ink_at_work_scale(image, light_ink=False):
     """Steps 1-4 and a closing: checked image -> (ink mask at the working
-    resolution, its darkness image, the block size factor it was reduced by)."""
+    resolution, its darkness image, the block size factor it was reduced by).
+    light_ink reads ink lighter than its ground (chalk on a blackboard)."""
     factor = work_factor(image.shape)
     gray = to_gray(downscale(image, factor))
+    if light_ink:     # downscale keeps the dtype's range: 0-255 for uint8
+        gray = (np.iinfo(image.dtype).max if np.issubdtype(image.dtype, np.integer) else 1.0) - gray
     paper = paper_brightness(gray)
     dark = ink_darkness(gray, paper)
     mask = ink_mask(dark) & ~off_page(paper, dark)
@@ -636,6 +644,56 @@ def letter_height(mask):
     return median_height(comps.boxes, comps.area, mask.shape)
 
 
+def contrast_to_noise(boxes, mask, dark):
+    """How far the characters stand out of the paper's own noise: the
+    median over boxes of the darkest ink in each, divided by the robust
+    standard deviation of the darkness away from the ink. Writing stands
+    far out (15 to thousands on real photos); desk grain and the noise of
+    blank paper, which thresholds let through here and there, do not
+    (under 8)."""
+    if len(boxes) == 0:
+        return 0.0
+    peaks = [(dark[y1:y2, x1:x2] * mask[y1:y2, x1:x2]).max() for y1, x1, y2, x2 in boxes]
+    away = dark[::2, ::2][~ndi.binary_dilation(mask, iterations=3)[::2, ::2]]
+    if len(away) == 0:
+        return np.inf
+    noise = 1.4826 * np.median(np.abs(away - np.median(away)))
+    return float(np.median(peaks) / max(noise, 1e-4))
+
+
+def find_boxes(image, light_ink=False):
+    """Steps 1-6 on a checked image: (boxes (N, 4) at the working
+    resolution, the cleaned ink mask, the block size factor, and how much
+    the result looks like text: ``text_score``, or 0 when the characters
+    are under MIN_LETTER_PIXELS high in the photo or do not stand out of
+    the paper's noise, ``contrast_to_noise``)."""
+    mask, dark, factor = ink_at_work_scale(image, light_ink)
+    # The angle of the lines (text or ruled) says which way rules run. Rules
+    # that cross the page go first; then the letter height, measured without
+    # them, says how long a shorter straight line must be to be a rule.
+    angle = skew_of_mask(mask)
+    mask = remove_rules(mask, dark, angle, max(mask.shape) / 4, 0)
+    char_h = letter_height(mask)
+    mask = remove_rules(mask, dark, angle, RULE_LENGTH * char_h, char_h)
+    boxes = character_boxes(mask, dark)
+    legible = (median_height(boxes) * factor >= MIN_LETTER_PIXELS
+               and contrast_to_noise(boxes, mask, dark) >= MIN_CONTRAST_TO_NOISE)
+    return boxes, mask, factor, text_score(boxes) if legible else 0
+
+
+def text_score(boxes):
+    """How much the boxes look like text: the number of them that share a
+    line (``group_lines``) with at least one other box of a similar height
+    (within a factor of two of the line's median). Specks, grain and
+    noise scatter; writing lines up."""
+    score = 0
+    for line in group_lines(boxes):
+        h = boxes[line, 2] - boxes[line, 0]
+        if len(line) >= 2:
+            score += int(np.sum((h >= 0.5 * np.median(h)) & (h <= 2 * np.median(h))))
+    return score
+
+
 def findLetters(image):
     """Q4.2: locate the handwritten characters in an image.
 
@@ -646,17 +704,23 @@ def findLetters(image):
              character); N = 0 for a page without characters.
       bw     (H, W) float image, 0.0 where there is ink and 1.0 elsewhere.
     Raises ValueError for an array that is not an image or is under 16x16.
+
+    Dark ink on light paper is read first. When under half of what that
+    finds lines up like text (``text_score``), or the photo is mostly dark,
+    ink lighter than its ground (chalk, a white pen on black) is tried too,
+    and the reading that looks more like text is kept. When neither has MIN_TEXT characters in lines,
+    there is no text: no boxes, and a blank bw.
     """
     image = check_image(image)
-    mask, dark, factor = ink_at_work_scale(image)
-    # The angle of the lines (text or ruled) says which way rules run. Rules
-    # that cross the page go first; then the letter height, measured without
-    # them, says how long a shorter straight line must be to be a rule.
-    angle = skew_of_mask(mask)
-    mask = remove_rules(mask, dark, angle, max(mask.shape) / 4, 0)
-    char_h = letter_height(mask)
-    mask = remove_rules(mask, dark, angle, RULE_LENGTH * char_h, char_h)
-    boxes = character_boxes(mask, dark)
+    best = find_boxes(image)
+    mostly_dark = np.median(to_gray(image[::8, ::8])) < 0.5
+    if best[3] < 0.5 * len(best[0]) or best[3] < MIN_TEXT or mostly_dark:
+        other = find_boxes(image, light_ink=True)
+        if other[3] > best[3]:
+            best = other
+    boxes, mask, factor, score = best
+    if score < MIN_TEXT:
+        return np.zeros((0, 4), int), np.ones(image.shape[:2], np.float32)
     bboxes = np.minimum(boxes * factor, np.array(image.shape[:2] * 2))
     return bboxes, upscale_mask(mask, factor, image.shape[:2])
 
@@ -726,11 +790,13 @@ def character_darkness(image, bw, box):
     H, W = bw.shape
     Y1, X1, Y2, X2 = max(y1 - m, 0), max(x1 - m, 0), min(y2 + m, H), min(x2 + m, W)
     gray = to_gray(image[Y1:Y2, X1:X2])
+    own = np.zeros(gray.shape, bool)
+    own[y1 - Y1:y2 - Y1, x1 - X1:x2 - X1] = character_mask(bw, box)
+    if own.any() and gray[own].mean() > gray[~own].mean():
+        gray = 1.0 - gray          # light ink on a dark ground (findLetters read it so)
     k = max(3, int(0.4 * size) | 1)
     paper = ndi.uniform_filter(ndi.maximum_filter(gray, k, mode='nearest'), k, mode='nearest')
     dark = np.clip(1.0 - gray / np.maximum(paper, 1e-3), 0.0, 1.0)
-    own = np.zeros(gray.shape, bool)
-    own[y1 - Y1:y2 - Y1, x1 - X1:x2 - X1] = character_mask(bw, box)
     if not own.any():
         return np.zeros_like(dark), own
     near = ndi.distance_transform_edt(~own) <= max(2.0, 0.06 * size)
@@ -1050,13 +1116,18 @@ def read_text(boxes, bw, classify, image=None):
         chars = [str(c) for c in classify(crops)] if len(crops) else []
     if len(chars) != len(crops):
         raise ValueError(f'the classifier returned {len(chars)} characters for {len(crops)} crops')
+    confidence = None if probs is None else probs.max(1)
+    if confidence is not None and len(confidence) and np.median(confidence) < NO_TEXT_CONFIDENCE:
+        # most marks read as nothing in particular: grain, noise, not writing
+        return {'text': '', 'raw_text': '', 'boxes': boxes[:0], 'line_of': line_of[:0],
+                'crops': crops[:0], 'chars': [], 'angle': angle, 'confidence': confidence[:0],
+                'rejected': len(boxes), 'rejected_confidence': float(np.median(confidence))}
     per_line = [np.flatnonzero(line_of == k) for k in range(len(lines))]
     text, raw = ('\n'.join(line_text([chars[i] for i in idx], boxes[idx], rule,
                                      None if probs is None else probs[idx]) for idx in per_line)
                  for rule in (True, False))
     return {'text': text, 'raw_text': raw, 'boxes': boxes, 'line_of': line_of, 'crops': crops,
-            'chars': chars, 'angle': angle,
-            'confidence': None if probs is None else probs.max(1)}
+            'chars': chars, 'angle': angle, 'confidence': confidence, 'rejected': 0}
 
 
 MLP_SHAPES = {'Wlayer1': (1024, 64), 'blayer1': (64,), 'Woutput': (64, 36), 'boutput': (36,)}

@@ -247,6 +247,9 @@ def weights(tmp_path):
     rng = np.random.default_rng(0)
     nn.initialize_weights(1024, 64, params, 'layer1', rng=rng)
     nn.initialize_weights(64, 36, params, 'output', rng=rng)
+    # an untrained network is unsure of every crop, and run_q4 writes no
+    # text for that; large output weights make it sure (of random answers)
+    params['Woutput'] *= 200
     save_params(tmp_path / 'w.pickle', params)
     return tmp_path / 'w.pickle'
 

@@ -214,6 +214,7 @@ def q4(r):
         if emnist and stem in emnist['images']:
             r.add('EMNIST CNN reads: ' + ' / '.join(f'`{t}`' for t in emnist['images'][stem]['text'].split('\n')), '')
         r.figure(f'q4/{stem}_crops.png', f'The 32x32 crops of {stem} as the network sees them')
+    q4_dev_photos(r, m, emnist)
     q4_pages(r, m, emnist)
     r.add('### Q4.1: where the method fails', '')
     r.add('Each figure shows the handout\'s plain method (blur, one global threshold, a closing, '
@@ -225,6 +226,24 @@ def q4(r):
              'global threshold (plain method); findLetters divides by the paper\'s brightness')
     r.figure('q4/failure_touching.png', '"One letter, one component" broken: touching letters '
              'get one box, with both methods (still a failure)')
+
+
+def q4_dev_photos(r, m, emnist):
+    """Per-photo accuracy on the real development photos, when run_q4 read them."""
+    runs = [(name, x['dev_photos']) for name, x in (('MLP (Q3)', m), ('EMNIST CNN', emnist))
+            if x and x.get('dev_photos')]
+    if not runs:
+        return
+    r.add('### Real photos: the development set', '')
+    r.add(f'Real phone photos and scans of handwriting by four writers ({runs[0][1]["folder"]}, with '
+          'its README for where each comes from). findLetters was tuned on them and on the generated '
+          'pages, so these are development scores, not held-out ones.', '')
+    header = ['photo'] + [name for name, _ in runs]
+    names = list(runs[0][1]['char_accuracy'])
+    rows = [[n] + [pct(d['char_accuracy'].get(n)) for _, d in runs] for n in names]
+    rows.append(['**mean**'] + [f'**{pct(d["mean_char_accuracy"])}**' for _, d in runs])
+    rows.append(['lowest'] + [pct(d['min_char_accuracy']) for _, d in runs])
+    r.table(header, rows)
 
 
 def page_runs(m, emnist):

@@ -219,19 +219,26 @@ def row(function, module, status, hint, **extra):
 
 
 def import_problem(module, imported, ended, timeout, folder):
-    """A hint if importing the student's module failed, else None."""
+    """(status, hint) if importing the student's module failed, else None.
+    A library the handout allows but this machine lacks is the environment's
+    problem: the module's checks are skipped, not failed."""
+    if imported and (imported.get('import') or {}).get('ok'):
+        return None       # imported; a later trial of its activations may have hung
     if ended == 'timeout':
-        return (f'importing {module}.py did not finish within {timeout:g} s: code at module level '
-                '(training? input()?) runs on import; put it under if __name__ == "__main__":')
+        return 'fail', (f'importing {module}.py did not finish within {timeout:g} s: code at '
+                        'module level (training? input()?) runs on import; put it under '
+                        'if __name__ == "__main__":')
     if imported is None or imported.get('import') is None:
-        return f'importing {module}.py: the process {ended}'
+        return 'fail', f'importing {module}.py: the process {ended}'
     imp = imported['import']
-    if imp['ok']:
-        return None
+    if imp.get('environment'):
+        return 'skipped', sc.environment_hint(f'importing {module}.py', imp)
     hint = f'importing {module}.py failed: {sc.short_error(imp)}'
     if "No module named 'util'" in imp['error'] and not (folder / 'util.py').exists():
         hint += f'; {module}.py imports util: put the util.py it uses next to it'
-    return hint
+    elif imp['error'].startswith('ModuleNotFoundError'):
+        hint += f'; {sc.ALLOWED_LIBRARIES}'
+    return 'fail', hint
 
 
 def judged_row(check, inputs, result, ended, seconds, timeout):
@@ -240,6 +247,11 @@ def judged_row(check, inputs, result, ended, seconds, timeout):
     base = {'seconds': round(seconds, 2)}
     if result is not None:
         base.update(printed=result.get('printed', '')[:500], printed_chars=result.get('printed_chars', 0))
+        env = next((r for r in (result.get('calls') or {}).values()
+                    if isinstance(r, dict) and r.get('environment')), None)
+        if env:
+            return row(check.function, check.module, 'skipped',
+                       sc.environment_hint(check.function, env), **base)
     if result is None or (ended != 'ok' and ended != 'timeout') or not result.get('calls'):
         why = (f'did not finish within {timeout:g} s (an endless loop, or waiting for input?)'
                if ended == 'timeout' else f'the process {ended}' if ended != 'ok' else
@@ -253,6 +265,10 @@ def judged_row(check, inputs, result, ended, seconds, timeout):
     except Exception as e:  # noqa: BLE001  (odd student output must not stop the report)
         return row(check.function, check.module, 'error',
                    f'the checker could not judge what came back ({type(e).__name__}: {e})', **base)
+    sc.judge_side_effects(check.function, result['calls'], findings)
+    if result.get('mapped'):
+        findings.notes.insert(0, 'ran with names removed from the libraries since mapped to '
+                              f'today\'s: {"; ".join(result["mapped"])}')
     # The whole message and traceback of every call that raised, for the JSON.
     errors = {label: {k: r.get(k) for k in ('error', 'where', 'traceback')}
               for label, r in result['calls'].items() if isinstance(r, dict) and 'error' in r}
@@ -284,7 +300,8 @@ class Session:
     scratch: Path                 # inputs and results of the child processes
     timeout: float                # seconds per check
     functions: dict = field(default_factory=dict)    # module -> {function: defined?}
-    broken: dict = field(default_factory=dict)       # module -> why it cannot be imported
+    broken: dict = field(default_factory=dict)       # module -> (status, why) if not importable
+    theirs: dict = field(default_factory=dict)       # their activations that give ours' values
 
 
 def import_modules(session, modules, pool):
@@ -297,6 +314,7 @@ def import_modules(session, modules, pool):
     for m, (result, ended, _) in zip(modules, pool.map(one, modules)):
         session.broken[m] = import_problem(m, result, ended, session.timeout, session.folder)
         session.functions[m] = (result or {}).get('functions', {})
+        session.theirs.update((result or {}).get('theirs', {}))
 
 
 def run_check(check, session, train_settings):
@@ -305,7 +323,7 @@ def run_check(check, session, train_settings):
     if check.module not in session.functions:
         return row(check.function, check.module, 'skipped', f'no {check.module}.py next to nn.py')
     if session.broken[check.module]:
-        return row(check.function, check.module, 'fail', session.broken[check.module])
+        return row(check.function, check.module, *session.broken[check.module])
     absent = [f for f in check.needs if not session.functions[check.module].get(f, True)]
     if check.function == 'train':
         if absent:
@@ -320,7 +338,8 @@ def run_check(check, session, train_settings):
                        f'{check.module}.py defines no function {check.function}')
         inputs, limit = check.inputs(), session.timeout
     result, ended, seconds = run_child(session.folder, check.module, check.function,
-                                       {**inputs, 'needs': list(check.needs)}, limit, session.scratch)
+                                       {**inputs, 'needs': list(check.needs), 'theirs': session.theirs},
+                                       limit, session.scratch)
     out = judged_row(check, inputs, result, ended, seconds, limit)
     if check.function == 'findLetters':
         out.setdefault('details', {})['ours'] = sc.reference_findLetters()

@@ -368,7 +368,10 @@ def run_checks(path, train=False, timeout=60.0, train_timeout=900.0, jobs=2, epo
         files = sorted(p.name for p in folder.iterdir() if p.suffix == '.py')
         code_folder = str(folder.relative_to(Path(tmp) / 'submission'))
     counts = {s: sum(r['status'] == s for r in rows) for s in STATUS_LABEL}
+    placeholders = [r['function'] for r in rows
+                    if r['status'] == 'fail' and 'the starter\'s placeholder' in (r['hint'] or '')]
     return {'path': str(path), 'code_folder': code_folder, 'files': files,
+            'placeholders': placeholders,
             'passed': not (counts['fail'] or counts['missing'] or counts['error']), 'counts': counts,
             'seconds': round(time.perf_counter() - start, 1), 'checks': rows}
 
@@ -385,7 +388,8 @@ def format_table(report, width=None):
     used = [f for f in ('nn.py', 'util.py', 'q4.py') if f in report['files']]
     others = len(report['files']) - len(used)
     listed = ', '.join(used) + (f' (and {others} other .py files, not run)' if others else '')
-    lines = [f'check_submission: {report["path"]}{where}: {listed}', '',
+    headline = starter_line(report)
+    lines = [f'check_submission: {report["path"]}{where}: {listed}'] + ([headline] if headline else []) + ['',
              f'{"function":<{name_w}}{"result":<9}what differs (or what was measured)',
              '-' * min(width, 100)]
     for r in report['checks']:
@@ -401,6 +405,16 @@ def format_table(report, width=None):
                         ('error', 'checker error')) if c[s])
     lines += ['', f'{summary} ({report["seconds"]:g} s)']
     return '\n'.join(lines)
+
+
+def starter_line(report):
+    """A headline when most functions still return the starter's placeholders:
+    the submission is the untouched starter, not a set of separate bugs."""
+    held = report.get('placeholders', [])
+    if len(held) * 2 < len(report['checks']):
+        return ''
+    return (f'this looks like the untouched starter: {len(held)} of {len(report["checks"])} '
+            f'functions still return its placeholders ({", ".join(held)})')
 
 
 def jsonable(obj):

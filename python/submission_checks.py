@@ -347,7 +347,7 @@ def judge_xavier(W, i, o, f):
     if var == 0:
         f.problem(f'every weight is {W.flat[0]:g}: draw them from U(-a, a), a = sqrt(6/(in+out))')
     elif abs(var / target - 1) > 0.1:
-        f.problem((kurtosis < 2.2 and bound_mistake(W, i, o)) or variance_mistake(var, i, o) or
+        f.problem(variance_mistake(var, i, o) or (kurtosis < 2.2 and bound_mistake(W, i, o)) or
                   f'Var[W] = {var:.3g}, expected 2/(in+out) = {target:.3g} ({var / target:.2f}x)')
     elif kurtosis > 2.4:
         f.problem(f'the variance is right but W is not uniform (kurtosis {kurtosis:.1f}, a uniform\'s '

@@ -53,6 +53,7 @@ SKIP_DIRS = {'__pycache__', '.git', '__MACOSX', '.ipynb_checkpoints', '.venv', '
 MAX_FILE_BYTES = 10 * 2 ** 20     # larger files (datasets, weights) are not copied
 MAX_TOTAL_BYTES = 200 * 2 ** 20   # a folder or zip beyond this is refused
 # 'error' is the checker's own failure to judge a result (a bug here, not theirs).
+MAPPED_TEXT = 'ran with names removed from the libraries since mapped to today\'s'
 STATUS_LABEL = {'pass': 'pass', 'warn': 'warn', 'fail': 'FAIL', 'missing': 'MISSING',
                 'skipped': 'skipped', 'error': 'ERROR'}
 
@@ -266,9 +267,9 @@ def judged_row(check, inputs, result, ended, seconds, timeout):
         return row(check.function, check.module, 'error',
                    f'the checker could not judge what came back ({type(e).__name__}: {e})', **base)
     sc.judge_side_effects(check.function, result['calls'], findings)
-    if result.get('mapped'):
-        findings.notes.insert(0, 'ran with names removed from the libraries since mapped to '
-                              f'today\'s: {"; ".join(result["mapped"])}')
+    mapped = [m for m in result.get('mapped', []) if m not in result.get('mapped_on_import', [])]
+    if mapped:
+        findings.notes.insert(0, f'{MAPPED_TEXT}: {"; ".join(mapped)}')
     # The whole message and traceback of every call that raised, for the JSON.
     errors = {label: {k: r.get(k) for k in ('error', 'where', 'traceback')}
               for label, r in result['calls'].items() if isinstance(r, dict) and 'error' in r}
@@ -302,6 +303,7 @@ class Session:
     functions: dict = field(default_factory=dict)    # module -> {function: defined?}
     broken: dict = field(default_factory=dict)       # module -> (status, why) if not importable
     theirs: dict = field(default_factory=dict)       # their activations that give ours' values
+    mapped: dict = field(default_factory=dict)       # module -> old names its import used
 
 
 def import_modules(session, modules, pool):
@@ -315,6 +317,7 @@ def import_modules(session, modules, pool):
         session.broken[m] = import_problem(m, result, ended, session.timeout, session.folder)
         session.functions[m] = (result or {}).get('functions', {})
         session.theirs.update((result or {}).get('theirs', {}))
+        session.mapped[m] = (result or {}).get('mapped_on_import', [])
 
 
 def run_check(check, session, train_settings):
@@ -371,7 +374,7 @@ def run_checks(path, train=False, timeout=60.0, train_timeout=900.0, jobs=2, epo
     placeholders = [r['function'] for r in rows
                     if r['status'] == 'fail' and 'the starter\'s placeholder' in (r['hint'] or '')]
     return {'path': str(path), 'code_folder': code_folder, 'files': files,
-            'placeholders': placeholders,
+            'placeholders': placeholders, 'mapped_on_import': session.mapped,
             'passed': not (counts['fail'] or counts['missing'] or counts['error']), 'counts': counts,
             'seconds': round(time.perf_counter() - start, 1), 'checks': rows}
 
@@ -388,8 +391,10 @@ def format_table(report, width=None):
     used = [f for f in ('nn.py', 'util.py', 'q4.py') if f in report['files']]
     others = len(report['files']) - len(used)
     listed = ', '.join(used) + (f' (and {others} other .py files, not run)' if others else '')
-    headline = starter_line(report)
-    lines = [f'check_submission: {report["path"]}{where}: {listed}'] + ([headline] if headline else []) + ['',
+    headlines = [starter_line(report)] + [
+        f'{module}.py {MAPPED_TEXT}: {"; ".join(names)}'
+        for module, names in report.get('mapped_on_import', {}).items() if names]
+    lines = [f'check_submission: {report["path"]}{where}: {listed}'] + [h for h in headlines if h] + ['',
              f'{"function":<{name_w}}{"result":<9}what differs (or what was measured)',
              '-' * min(width, 100)]
     for r in report['checks']:

@@ -275,6 +275,8 @@ def variance_mistake(var, in_size, out_size):
 
 
 def judge_initialize_weights(inp, calls):
+    """The starter's comments: "initialize b to 0 vector", "b should be a 1D
+    array", "we will do XW + b" (so W is (in_size, out_size))."""
     f = Findings()
     for label, (i, o, name) in inp['cases'].items():
         r = calls[label]
@@ -369,6 +371,7 @@ def inputs_sigmoid():
 
 
 def judge_sigmoid(inp, calls):
+    """Handout Q2.2.1: "implement sigmoid"; its definition g(y) = 1/(1 + exp(-y))."""
     f = Findings()
     for label, x in inp['inputs'].items():
         r, want = calls[label], nn.sigmoid(x.copy())
@@ -404,6 +407,9 @@ def inputs_forward():
 
 
 def judge_forward(inp, calls):
+    """Handout Q2.2.1: "forward propagation for a single layer with an
+    activation function, namely y = sigma(XW + b), returning the output and
+    intermediate results"."""
     f = Findings()
     X, W, b = inp['X'], inp['params']['Wlayer1'], inp['params']['blayer1']
     pre = X @ W + b
@@ -622,6 +628,8 @@ def inputs_sigmoid_deriv():
 
 
 def judge_sigmoid_deriv(inp, calls):
+    """Handout Q1.4: the gradient "can be written as a function of sigma(x)
+    (without having access to x directly)"; the starter: "it's a function of post_act"."""
     f = Findings()
     s = inp['post_act']
     r = calls['post_act']
@@ -669,6 +677,9 @@ def reference_network_gradients(net):
 
 
 def judge_backwards(inp, calls):
+    """Handout Q2.3.1: "compute backpropagation for a single layer ... You
+    should return the gradient with respect to X so you can feed it into the
+    next layer"."""
     f = Findings()
     X, pre, post = inp['params']['cache_layer1']
     delta = inp['delta']
@@ -728,7 +739,8 @@ def judge_gradient(key, params, want, n, added, f, alternatives):
 
 
 def judge_deriv_argument(args, pre, post, f):
-    """backwards must call activation_deriv on the post-activation."""
+    """backwards must call activation_deriv on the post-activation (the
+    starter's sigmoid_deriv: "it's a function of post_act")."""
     if not args:
         f.problem('backwards never calls activation_deriv; the gradient through the activation is '
                   'delta * activation_deriv(post_act)')
@@ -1087,7 +1099,9 @@ def judge_findLetters(inp, calls):
 
 
 def judge_bw(bw, shape, ink, page, f):
-    """bw: float (H, W) in [0, 1], characters 0 (black) on 1 (white)."""
+    """bw: float (H, W) in [0, 1], characters 0 (black) on 1 (white). Handout
+    Q4.2: "a binary black-and-white version of the image ... The black and
+    white image should be floating point, 0 to 1"."""
     a = to_array(bw)
     if a is None or a.shape != shape:
         got = type_name(bw) if a is None else f'shape {shape_text(a.shape)}'

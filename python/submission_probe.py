@@ -88,6 +88,27 @@ def map_old_numpy_names():
             raise AttributeError(f"module 'numpy' has no attribute {name!r}")
         return today(name)
     np.__getattr__ = old_name
+    np.delete = old_delete(np.delete)
+
+
+def old_delete(delete):
+    """np.delete as numpy before 1.19 ran it for the student's code: indices
+    past the end were ignored (with a DeprecationWarning), not an IndexError."""
+    import functools
+
+    @functools.wraps(delete)
+    def tolerant(arr, obj, axis=None):
+        try:
+            return delete(arr, obj, axis=axis)
+        except IndexError:
+            if not from_student(sys._getframe(1)) or isinstance(obj, slice):
+                raise
+            n = np.shape(arr)[axis] if axis is not None else np.size(arr)
+            kept = np.asarray(obj).ravel()
+            kept = kept[(kept >= -n) & (kept < n)]
+            note_mapped('np.delete with indices past the end run as numpy < 1.19 did (ignored)')
+            return delete(arr, kept, axis=axis)
+    return tolerant
 
 
 def from_student(frame):
@@ -135,6 +156,9 @@ def map_old_skimage_names():
         lazy = module.__dict__.get('__getattr__')
 
         def attribute(name, pkg=pkg, module=module, lazy=lazy):
+            if (pkg, name) == ('morphology', 'selem'):
+                note_mapped('skimage.morphology.selem (removed) read as its footprints')
+                return sys.modules['skimage.morphology.selem']
             if (pkg, name) in OLD_SKIMAGE_NAMES:
                 new_pkg, new = OLD_SKIMAGE_NAMES[pkg, name]
                 note_mapped(f'skimage.{pkg}.{name} (removed) run as skimage.{new_pkg}.{new}')
@@ -154,22 +178,39 @@ def map_old_skimage_names():
                     and getattr(value, '__module__', '').startswith('skimage'):
                 module.__dict__[name] = old_keywords(value, f'skimage.{pkg}.{name}')
     # skimage.morphology.selem, the module of structuring elements, is now footprints
+    import types
     morphology = packages['morphology']
-    if 'selem' not in morphology.__dict__:
-        import types
-        selem = types.ModuleType('skimage.morphology.selem')
-        for name in ('disk', 'square', 'rectangle', 'diamond', 'star', 'ball', 'cube',
-                     'octagon', 'octahedron', 'ellipse'):
-            if hasattr(morphology, name):
-                setattr(selem, name, getattr(morphology, name))
-        morphology.__dict__['selem'] = selem
-        sys.modules['skimage.morphology.selem'] = selem
+    selem = types.ModuleType('skimage.morphology.selem')
+    for name in ('disk', 'square', 'rectangle', 'diamond', 'star', 'ball', 'cube',
+                 'octagon', 'octahedron', 'ellipse'):
+        if hasattr(morphology, name):
+            setattr(selem, name, getattr(morphology, name))
+    sys.modules.setdefault('skimage.morphology.selem', selem)
+
+
+# modules numpy has since renamed: students' editors imported private names from them
+OLD_NUMPY_MODULES = {'numpy.lib.function_base': 'numpy.lib._function_base_impl',
+                     'numpy.lib.shape_base': 'numpy.lib._shape_base_impl',
+                     'numpy.lib.index_tricks': 'numpy.lib._index_tricks_impl',
+                     'numpy.lib.arraysetops': 'numpy.lib._arraysetops_impl'}
+
+
+def map_old_numpy_modules(source):
+    import importlib
+    for old, new in OLD_NUMPY_MODULES.items():
+        if old in source and old not in sys.modules:
+            try:
+                sys.modules[old] = importlib.import_module(new)
+            except ImportError:
+                continue
+            note_mapped(f'{old} (renamed in numpy 2) imported as {new}')
 
 
 def map_old_library_names(source):
     """Install the mappings before the student's module is imported; the
     skimage ones only where their code mentions skimage (0.3 s of imports)."""
     map_old_numpy_names()
+    map_old_numpy_modules(source)
     if 'skimage' in source:
         try:
             map_old_skimage_names()
@@ -362,9 +403,11 @@ def missing_library(exc):
     that is why exc was raised (skimage says 'PyWavelets is not installed')."""
     if not isinstance(exc, ImportError):
         return None
+    import importlib.util
     name = (getattr(exc, 'name', None) or '').split('.')[0]
     if name in ENVIRONMENT_LIBRARIES:
-        return ENVIRONMENT_LIBRARIES[name]
+        # numpy.lib.function_base is missing, numpy is not: not the machine's lack
+        return None if importlib.util.find_spec(name) else ENVIRONMENT_LIBRARIES[name]
     text = str(exc)
     return next((pip for pip in ENVIRONMENT_LIBRARIES.values()
                  if f'{pip} is not installed' in text), None)
@@ -650,6 +693,7 @@ def main(student_dir, module, check, in_path, out_path):
                                 'file': getattr(mod, '__file__', None)}
         except BaseException as e:  # noqa: B036
             result['import'] = {'ok': False, **error_summary(e)}
+    result['mapped_on_import'] = list(MAPPED)   # the report says these once, not on every row
     flush()
     if result['import']['ok']:
         result['functions'] = {f: callable(getattr(mod, f, None)) for f in inp['needs']}

@@ -425,7 +425,10 @@ def judge_forward(inp, calls):
                       '(the cache goes into params)')
             continue
         alternatives = [('misses the bias: it is activation(X @ W)', act(X @ W)),
-                        ('is the pre-activation: the activation is not applied', pre)]
+                        ('is the pre-activation: the activation is not applied', pre),
+                        (f'is softmax(X @ W + b) although forward was given {label}: call the '
+                         'activation argument (a test such as activation == "sigmoid" compares '
+                         'a function with a string and is never true)', nn.softmax(pre))]
         if label == 'linear':
             alternatives.insert(0, ('is sigmoid(X @ W + b) although forward was given another '
                                     'activation: use the activation argument', nn.sigmoid(pre.copy())))
@@ -1077,6 +1080,9 @@ def judge_findLetters(inp, calls):
             f.problem(f'bboxes is {shape}; expected one row [y1, x1, y2, x2] per character')
             found = np.zeros((0, 4))
         found = found.reshape(-1, 4)
+        if not len(found):
+            f.problem(f'findLetters finds no box at all on the {page} page: bboxes comes back '
+                      'empty (is it ever appended to?)')
         matched, correct = match_counts(found, truth)
         totals += (len(truth), len(found), matched)
         f.details[page] = {'true_boxes': len(truth), 'found': len(found), 'matched': matched}

@@ -8,6 +8,7 @@ change to nn.py that moves the line fails here loudly instead of testing
 nothing. The catalogue of usual mistakes at the end runs the probes in this
 process on small student functions, so each hint is checked in milliseconds.
 """
+import importlib.util
 import json
 import pickle
 import re
@@ -29,6 +30,13 @@ from conftest import ROOT, write_nist36
 PYTHON = ROOT / 'python'
 SUBMISSIONS = ROOT / 'tests' / 'submissions'
 CHECKER = PYTHON / 'check_submission.py'
+
+
+def load_module(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def statuses(report):
@@ -409,106 +417,49 @@ def test_right_answers_pass_in_process():
 
 # ----------------------------------------------------------------------------
 # Mistakes found in published solutions (docs/check_submission_corpus.md),
-# each rewritten here in a few lines of our own
+# rewritten in tests/submissions/real_mistakes.py
 # ----------------------------------------------------------------------------
-def batches_each_drawn_alone(x, y, batch_size):
-    """Every batch drawn without replacement, but independently of the others."""
-    picks = [np.random.choice(len(x), batch_size, replace=False) for _ in range(len(x) // batch_size)]
-    return [(x[i], y[i]) for i in picks]
-
-
-def batches_with_replacement(x, y, batch_size):
-    picks = [np.random.randint(0, len(x), batch_size) for _ in range(len(x) // batch_size)]
-    return [(x[i], y[i]) for i in picks]
-
-
-def backwards_first_example_bias(delta, params, name='', activation_deriv=None):
-    X, _, post = params['cache_' + name]
-    g = delta * activation_deriv(post)
-    params['grad_W' + name], params['grad_b' + name] = X.T @ g, g[0]
-    return g @ params['W' + name].T
-
-
-def loss_over_100(y, probs):
-    return -np.sum(y * np.log(probs)) / 100, np.mean(y.argmax(1) == probs.argmax(1))
-
-
-def init_bound_without_root(in_size, out_size, params, name=''):
-    a = 2 / (in_size + out_size)
-    params['W' + name] = np.random.uniform(-a, a, (in_size, out_size))
-    params['b' + name] = np.zeros(out_size)
-
-
-def init_starter(in_size, out_size, params, name=''):
-    W, b = None, None
-    params['W' + name], params['b' + name] = W, b
-
-
-def find_letters_on_gray(image):
-    rows, cols = image.shape          # a gray image only: unpacking (H, W, 3) raises
-    import q4
-    return q4.findLetters(np.dstack([image] * 3))
+rm = load_module('real_mistakes', SUBMISSIONS / 'real_mistakes.py')
 
 
 @pytest.mark.parametrize('function, student, hint', [
-    ('get_random_batches', {'get_random_batches': batches_each_drawn_alone},
+    ('get_random_batches', {'get_random_batches': rm.batches_each_drawn_alone},
      r'each batch is drawn on its own .*replace=False.* the batches overlap'),
-    ('get_random_batches', {'get_random_batches': batches_with_replacement},
+    ('get_random_batches', {'get_random_batches': rm.batches_with_replacement},
      'batches are drawn with replacement'),
     ('get_random_batches', {'get_random_batches': lambda x, y, batch_size: []},
      r"the starter's placeholder \(batches = \[\]\)"),
-    ('backwards', {'backwards': backwards_first_example_bias},
+    ('backwards', {'backwards': rm.backwards_first_example_bias},
      r"grad_blayer1 is the first example's gradient only"),
-    ('compute_loss_and_acc', {'compute_loss_and_acc': loss_over_100}, 'is the sum divided by 100'),
-    ('initialize_weights', {'initialize_weights': init_bound_without_root},
+    ('compute_loss_and_acc', {'compute_loss_and_acc': rm.loss_over_100}, 'is the sum divided by 100'),
+    ('initialize_weights', {'initialize_weights': rm.init_bound_without_root},
      r'a = 2/\(in\+out\) = 0.004.*needs a = sqrt\(6/\(in\+out\)\)'),
-    ('initialize_weights', {'initialize_weights': init_starter},
+    ('initialize_weights', {'initialize_weights': rm.init_starter},
      r"params\['Wlayer1'\] is None: the starter's placeholder \(W, b = None, None\)"),
-    ('findLetters', {'findLetters': find_letters_on_gray},
+    ('findLetters', {'findLetters': rm.find_letters_on_gray},
      r'on the RGB clean page, but runs on the same page in gray: it expects a gray'),
     ('findLetters', {'findLetters': lambda image: ([], None)},
      r"returns \(\[\], None\): the starter's placeholder"),
+    ('findLetters', {'findLetters': lambda image: ([], np.ones(image.shape[:2]))},
+     r'finds no box at all on the clean page: bboxes comes back empty'),
+    ('forward', {'forward': rm.forward_by_name},
+     r'is softmax\(X @ W \+ b\) although forward was given sigmoid: call the activation argument'),
 ])
 def test_real_mistakes_get_a_hint_that_names_the_cause(function, student, hint):
     found = judged(function, **student)
     assert found.status == 'fail' and re.search(hint, found.hint), found.hint
 
 
-def softmax_in_place(x):
-    x -= x.max(axis=1, keepdims=True)
-    e = np.exp(x)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def forward_without_pre_act(X, params, name='', activation=None):
-    post = activation(X @ params['W' + name] + params['b' + name])
-    params['cache_' + name] = (X, None, post)
-    return post
-
-
-def backwards_from_post_act(delta, params, name='', activation_deriv=None):
-    X, _, post = params['cache_' + name]
-    g = delta * activation_deriv(post)
-    params['grad_W' + name], params['grad_b' + name] = X.T @ g, g.sum(axis=0)
-    return g @ params['W' + name].T
-
-
-def find_letters_white_on_black(image):
-    import q4
-    bboxes, bw = q4.findLetters(image)
-    return bboxes, 1.0 - bw
-
-
 @pytest.mark.parametrize('function, student, hint', [
     ('softmax', {'softmax': softmax_global_max},
      r"the whole array's max, not each row's: right for this network's logits.*nan"),
-    ('softmax', {'softmax': softmax_in_place},
+    ('softmax', {'softmax': rm.softmax_in_place},
      r"changes its argument x in place .*the caller's logits .* are overwritten"),
     ('get_random_batches', {'get_random_batches': batches_variant('drop_last')},
      r'the leftover 2 examples are dropped after the shuffle: each epoch trains on'),
-    ('forward', {'forward': forward_without_pre_act, 'backwards': backwards_from_post_act},
+    ('forward', {'forward': rm.forward_without_pre_act, 'backwards': rm.backwards_from_post_act},
      r'cache item pre_act is NoneType: your backwards does not read it'),
-    ('findLetters', {'findLetters': find_letters_white_on_black},
+    ('findLetters', {'findLetters': rm.find_letters_white_on_black},
      r'white characters on black: the boxes are unaffected, but crops .* must be inverted'),
 ])
 def test_what_the_handout_leaves_open_is_a_warn_that_says_its_cost(function, student, hint):
@@ -517,7 +468,7 @@ def test_what_the_handout_leaves_open_is_a_warn_that_says_its_cost(function, stu
 
 
 def test_a_cache_without_pre_act_fails_when_their_backwards_needs_it():
-    found = judged('forward', forward=forward_without_pre_act)     # no backwards of theirs
+    found = judged('forward', forward=rm.forward_without_pre_act)     # no backwards of theirs
     assert found.status == 'fail' and 'cache item pre_act is None' in found.hint, found.hint
 
 
@@ -526,23 +477,8 @@ def test_textbook_sigmoid_passes_without_a_warning():
     assert found.status == 'pass' and 'harmless RuntimeWarning' in found.hint, found.hint
 
 
-def deriv_of_their_own(post_act):
-    return post_act * (1.0 - post_act)
-
-
-def backwards_by_identity(delta, params, name='', activation_deriv=deriv_of_their_own):
-    """Branches on which derivative it was given, as some submissions do."""
-    X, _, post = params['cache_' + name]
-    if activation_deriv == deriv_of_their_own:
-        g = delta * post * (1 - post)
-    else:
-        raise ValueError('unknown activation derivative')
-    params['grad_W' + name], params['grad_b' + name] = X.T @ g, g.sum(axis=0)
-    return g @ params['W' + name].T
-
-
 def test_their_own_derivative_is_passed_when_it_is_right():
-    student = {'backwards': backwards_by_identity, 'sigmoid_deriv': deriv_of_their_own}
+    student = {'backwards': rm.backwards_by_identity, 'sigmoid_deriv': rm.deriv_of_their_own}
     assert judged('backwards', theirs={'sigmoid_deriv': True}, **student).status == 'pass'
     # ours in its place (theirs was wrong or missing) makes this code raise
     assert judged('backwards', **student).status == 'fail'
@@ -577,10 +513,14 @@ def test_a_library_the_handout_forbids_is_the_students(tmp_path):
 
 
 def test_code_for_older_libraries_runs_with_the_names_mapped(tmp_path):
-    """multichannel=, selem=, rgb2grey, np.float and skimage.morphology.selem:
-    written for the course's older numpy and scikit-image, judged on its logic."""
+    """multichannel=, selem=, rgb2grey, np.float, skimage.morphology.selem,
+    np.delete past the end and numpy.lib.function_base: written for the
+    course's older numpy and scikit-image, judged on its logic."""
+    old = SUBMISSIONS / 'old_libraries'
     folder = our_copy(tmp_path / 'student')
-    shutil.copy(SUBMISSIONS / 'old_libraries' / 'q4.py', folder / 'q4.py')
+    shutil.copy(old / 'q4.py', folder / 'q4.py')
+    with open(folder / 'nn.py', 'a') as f:
+        f.write((old / 'nn_tail.py').read_text())
     report = cs.run_checks(folder)
     row = next(r for r in report['checks'] if r['function'] == 'findLetters')
     assert row['status'] == 'pass', row['hint']
@@ -588,6 +528,12 @@ def test_code_for_older_libraries_runs_with_the_names_mapped(tmp_path):
     for name in ('multichannel', 'selem', 'rgb2grey', 'np.float'):
         assert name in mapped, mapped
     assert row['details']['recall'] == 1.0
+    assert statuses(report)['get_random_batches'] == 'pass', hint_of(report, 'get_random_batches')
+    assert 'np.delete' in next(r for r in report['checks']
+                               if r['function'] == 'get_random_batches')['notes'][0]
+    # what the import itself needed is said once, in the header
+    header = cs.format_table(report).splitlines()[1:3]
+    assert any('numpy.lib.function_base' in line for line in header), header
 
 
 def test_an_untouched_starter_is_called_a_placeholder(tmp_path):

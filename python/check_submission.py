@@ -418,7 +418,7 @@ def starter_line(report):
     held = report.get('placeholders', [])
     if len(held) * 2 < len(report['checks']):
         return ''
-    return (f'this looks like the untouched starter: {len(held)} of {len(report["checks"])} '
+    return (f'this is mostly the untouched starter: {len(held)} of {len(report["checks"])} '
             f'functions still return its placeholders ({", ".join(held)})')
 
 

@@ -5,8 +5,12 @@
 PATH is a folder or a .zip holding the student's nn.py, the util.py it
 imports (as the starter code does) and, optionally, q4.py. For every
 function of the handout's starter code the report says pass, warn (right
-answer, wrong form: a list for an array, an overflow warning), fail,
-missing or skipped, with a hint naming what differs. --train also trains
+answer, but in a form or by a choice the handout leaves open: a list for an
+array, a dropped leftover batch; the warn says what it costs), fail (only
+what the handout asks), missing or skipped (nothing to check, or a library
+the handout allows is missing on this machine), with a hint naming what
+differs. Code written for older numpy and scikit-image runs with the names
+removed since mapped to today's, and the report says so. --train also trains
 the 1024-64-36 network with the student's functions on NIST36 and holds its
 validation accuracy against the handout's 75%.
 
@@ -394,7 +398,7 @@ def format_table(report, width=None):
     headlines = [starter_line(report)] + [
         f'{module}.py {MAPPED_TEXT}: {"; ".join(names)}'
         for module, names in report.get('mapped_on_import', {}).items() if names]
-    lines = [f'check_submission: {report["path"]}{where}: {listed}'] + [h for h in headlines if h] + ['',
+    lines = [f'check_submission: {report["path"]}{where}: {listed}', *filter(None, headlines), '',
              f'{"function":<{name_w}}{"result":<9}what differs (or what was measured)',
              '-' * min(width, 100)]
     for r in report['checks']:

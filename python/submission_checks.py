@@ -480,9 +480,10 @@ def judge_cache(params, X, pre, post, f, serves_own_backwards=False):
         return
     if found[0] == 'X' and found[2] == 'post_act' and serves_own_backwards:
         # Only pre_act differs, and their backwards never needs it.
-        f.warn(f'cache item pre_act is {type_name(cache[1]) if to_array(cache[1]) is None else "not X @ W + b"}: '
-               'your backwards does not read it (its gradients from this cache are right), but '
-               'code written to the handout\'s cache (X, pre_act, post_act) would')
+        held = type_name(cache[1]) if to_array(cache[1]) is None else 'not X @ W + b'
+        f.warn(f'cache item pre_act is {held}: your backwards does not read it (its gradients '
+               'from this cache are right), but code written to the handout\'s cache '
+               '(X, pre_act, post_act) would')
         return
     for got, name in zip(cache, want):
         f.problem(difference(f'cache item {name}', got, want[name]))

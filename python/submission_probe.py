@@ -13,19 +13,26 @@ Two rules keep this process honest:
   * Nothing from this project is imported: the student's files are called
     nn.py and util.py too, and their module must be the one that loads. The
     activations handed to their forward and backwards (``sigmoid``, ...) are
-    textbook one-liners written out below.
+    their own where the import step found them right, as the handout's
+    scripts pass them, else textbook one-liners written out below.
   * Whatever the student's code does (print, warn, raise, exit, return odd
     types) is recorded, never allowed to stop the recording. Only a hard
     crash or the time limit ends this process without a result, and the
     parent reports those.
 """
 import copy
+import functools
+import importlib
+import importlib.util
+import inspect
 import io
 import os
 import pickle
+import signal
 import sys
 import time
 import traceback
+import types
 import warnings
 
 # sys.path[0] is this script's folder, python/, which holds this project's
@@ -94,8 +101,6 @@ def map_old_numpy_names():
 def old_delete(delete):
     """np.delete as numpy before 1.19 ran it for the student's code: indices
     past the end were ignored (with a DeprecationWarning), not an IndexError."""
-    import functools
-
     @functools.wraps(delete)
     def tolerant(arr, obj, axis=None):
         try:
@@ -112,14 +117,17 @@ def old_delete(delete):
 
 
 def from_student(frame):
-    return STUDENT_DIR and os.path.abspath(frame.f_code.co_filename).startswith(STUDENT_DIR + os.sep)
+    """Is this frame's code in the student's folder (not a library's)?"""
+    return bool(STUDENT_DIR) and \
+        os.path.abspath(frame.f_code.co_filename).startswith(STUDENT_DIR + os.sep)
 
 
 def old_keywords(fn, where):
     """fn, accepting the keywords scikit-image removed: multichannel=,
-    selem=, neighbors= (label), coordinates= (regionprops), in_place=."""
-    import functools
-    import inspect
+    selem=, neighbors= (label), coordinates= (regionprops), in_place=
+    (remove_small_objects). Each such function has a parameter of today's in
+    their place (regionprops its cache, remove_small_objects its out); any
+    other function is returned as it is."""
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
@@ -150,7 +158,6 @@ def map_old_skimage_names():
     """Every public function of the skimage packages, reached through each
     package's lazy __getattr__, accepts the removed keywords; removed
     function names resolve to today's."""
-    import importlib
     packages = {p: importlib.import_module(f'skimage.{p}') for p in SKIMAGE_PACKAGES}
     for pkg, module in packages.items():
         lazy = module.__dict__.get('__getattr__')
@@ -178,7 +185,6 @@ def map_old_skimage_names():
                     and getattr(value, '__module__', '').startswith('skimage'):
                 module.__dict__[name] = old_keywords(value, f'skimage.{pkg}.{name}')
     # skimage.morphology.selem, the module of structuring elements, is now footprints
-    import types
     morphology = packages['morphology']
     selem = types.ModuleType('skimage.morphology.selem')
     for name in ('disk', 'square', 'rectangle', 'diamond', 'star', 'ball', 'cube',
@@ -196,7 +202,6 @@ OLD_NUMPY_MODULES = {'numpy.lib.function_base': 'numpy.lib._function_base_impl',
 
 
 def map_old_numpy_modules(source):
-    import importlib
     for old, new in OLD_NUMPY_MODULES.items():
         if old in source and old not in sys.modules:
             try:
@@ -250,8 +255,6 @@ def right_activations(mod, seconds=2.0):
     """Which of the student's activations and derivatives give ours' values.
     Run once, in the import step, with a time limit per function: one that
     hangs or crashes the process here costs this step, not every check."""
-    import signal
-
     def too_long(*_):
         raise TimeoutError
     signal.signal(signal.SIGALRM, too_long)
@@ -403,7 +406,6 @@ def missing_library(exc):
     that is why exc was raised (skimage says 'PyWavelets is not installed')."""
     if not isinstance(exc, ImportError):
         return None
-    import importlib.util
     name = (getattr(exc, 'name', None) or '').split('.')[0]
     if name in ENVIRONMENT_LIBRARIES:
         # numpy.lib.function_base is missing, numpy is not: not the machine's lack
@@ -466,7 +468,6 @@ def snapshot(arg):
 def changed_arguments(fn, args, before):
     """The caller's arrays the call overwrote in place (x -= x.max(...),
     np.random.shuffle(x)), named as fn names its parameters."""
-    import inspect
     try:
         names = list(inspect.signature(fn).parameters)
     except (TypeError, ValueError):

@@ -5,8 +5,12 @@
 PATH is a folder or a .zip holding the student's nn.py, the util.py it
 imports (as the starter code does) and, optionally, q4.py. For every
 function of the handout's starter code the report says pass, warn (right
-answer, wrong form: a list for an array, an overflow warning), fail,
-missing or skipped, with a hint naming what differs. --train also trains
+answer, but in a form or by a choice the handout leaves open: a list for an
+array, a dropped leftover batch; the warn says what it costs), fail (only
+what the handout asks), missing or skipped (nothing to check, or a library
+the handout allows is missing on this machine), with a hint naming what
+differs. Code written for older numpy and scikit-image runs with the names
+removed since mapped to today's, and the report says so. --train also trains
 the 1024-64-36 network with the student's functions on NIST36 and holds its
 validation accuracy against the handout's 75%.
 
@@ -53,6 +57,7 @@ SKIP_DIRS = {'__pycache__', '.git', '__MACOSX', '.ipynb_checkpoints', '.venv', '
 MAX_FILE_BYTES = 10 * 2 ** 20     # larger files (datasets, weights) are not copied
 MAX_TOTAL_BYTES = 200 * 2 ** 20   # a folder or zip beyond this is refused
 # 'error' is the checker's own failure to judge a result (a bug here, not theirs).
+MAPPED_TEXT = 'ran with names removed from the libraries since mapped to today\'s'
 STATUS_LABEL = {'pass': 'pass', 'warn': 'warn', 'fail': 'FAIL', 'missing': 'MISSING',
                 'skipped': 'skipped', 'error': 'ERROR'}
 
@@ -219,19 +224,26 @@ def row(function, module, status, hint, **extra):
 
 
 def import_problem(module, imported, ended, timeout, folder):
-    """A hint if importing the student's module failed, else None."""
+    """(status, hint) if importing the student's module failed, else None.
+    A library the handout allows but this machine lacks is the environment's
+    problem: the module's checks are skipped, not failed."""
+    if imported and (imported.get('import') or {}).get('ok'):
+        return None       # imported; a later trial of its activations may have hung
     if ended == 'timeout':
-        return (f'importing {module}.py did not finish within {timeout:g} s: code at module level '
-                '(training? input()?) runs on import; put it under if __name__ == "__main__":')
+        return 'fail', (f'importing {module}.py did not finish within {timeout:g} s: code at '
+                        'module level (training? input()?) runs on import; put it under '
+                        'if __name__ == "__main__":')
     if imported is None or imported.get('import') is None:
-        return f'importing {module}.py: the process {ended}'
+        return 'fail', f'importing {module}.py: the process {ended}'
     imp = imported['import']
-    if imp['ok']:
-        return None
+    if imp.get('environment'):
+        return 'skipped', sc.environment_hint(f'importing {module}.py', imp)
     hint = f'importing {module}.py failed: {sc.short_error(imp)}'
     if "No module named 'util'" in imp['error'] and not (folder / 'util.py').exists():
         hint += f'; {module}.py imports util: put the util.py it uses next to it'
-    return hint
+    elif imp['error'].startswith('ModuleNotFoundError'):
+        hint += f'; {sc.ALLOWED_LIBRARIES}'
+    return 'fail', hint
 
 
 def judged_row(check, inputs, result, ended, seconds, timeout):
@@ -240,6 +252,11 @@ def judged_row(check, inputs, result, ended, seconds, timeout):
     base = {'seconds': round(seconds, 2)}
     if result is not None:
         base.update(printed=result.get('printed', '')[:500], printed_chars=result.get('printed_chars', 0))
+        env = next((r for r in (result.get('calls') or {}).values()
+                    if isinstance(r, dict) and r.get('environment')), None)
+        if env:
+            return row(check.function, check.module, 'skipped',
+                       sc.environment_hint(check.function, env), **base)
     if result is None or (ended != 'ok' and ended != 'timeout') or not result.get('calls'):
         why = (f'did not finish within {timeout:g} s (an endless loop, or waiting for input?)'
                if ended == 'timeout' else f'the process {ended}' if ended != 'ok' else
@@ -253,6 +270,10 @@ def judged_row(check, inputs, result, ended, seconds, timeout):
     except Exception as e:  # noqa: BLE001  (odd student output must not stop the report)
         return row(check.function, check.module, 'error',
                    f'the checker could not judge what came back ({type(e).__name__}: {e})', **base)
+    sc.judge_side_effects(check.function, result['calls'], findings)
+    mapped = [m for m in result.get('mapped', []) if m not in result.get('mapped_on_import', [])]
+    if mapped:
+        findings.notes.insert(0, f'{MAPPED_TEXT}: {"; ".join(mapped)}')
     # The whole message and traceback of every call that raised, for the JSON.
     errors = {label: {k: r.get(k) for k in ('error', 'where', 'traceback')}
               for label, r in result['calls'].items() if isinstance(r, dict) and 'error' in r}
@@ -284,7 +305,9 @@ class Session:
     scratch: Path                 # inputs and results of the child processes
     timeout: float                # seconds per check
     functions: dict = field(default_factory=dict)    # module -> {function: defined?}
-    broken: dict = field(default_factory=dict)       # module -> why it cannot be imported
+    broken: dict = field(default_factory=dict)       # module -> (status, why) if not importable
+    theirs: dict = field(default_factory=dict)       # their activations that give ours' values
+    mapped: dict = field(default_factory=dict)       # module -> old names its import used
 
 
 def import_modules(session, modules, pool):
@@ -297,6 +320,8 @@ def import_modules(session, modules, pool):
     for m, (result, ended, _) in zip(modules, pool.map(one, modules)):
         session.broken[m] = import_problem(m, result, ended, session.timeout, session.folder)
         session.functions[m] = (result or {}).get('functions', {})
+        session.theirs.update((result or {}).get('theirs', {}))
+        session.mapped[m] = (result or {}).get('mapped_on_import', [])
 
 
 def run_check(check, session, train_settings):
@@ -305,7 +330,7 @@ def run_check(check, session, train_settings):
     if check.module not in session.functions:
         return row(check.function, check.module, 'skipped', f'no {check.module}.py next to nn.py')
     if session.broken[check.module]:
-        return row(check.function, check.module, 'fail', session.broken[check.module])
+        return row(check.function, check.module, *session.broken[check.module])
     absent = [f for f in check.needs if not session.functions[check.module].get(f, True)]
     if check.function == 'train':
         if absent:
@@ -320,7 +345,8 @@ def run_check(check, session, train_settings):
                        f'{check.module}.py defines no function {check.function}')
         inputs, limit = check.inputs(), session.timeout
     result, ended, seconds = run_child(session.folder, check.module, check.function,
-                                       {**inputs, 'needs': list(check.needs)}, limit, session.scratch)
+                                       {**inputs, 'needs': list(check.needs), 'theirs': session.theirs},
+                                       limit, session.scratch)
     out = judged_row(check, inputs, result, ended, seconds, limit)
     if check.function == 'findLetters':
         out.setdefault('details', {})['ours'] = sc.reference_findLetters()
@@ -349,7 +375,10 @@ def run_checks(path, train=False, timeout=60.0, train_timeout=900.0, jobs=2, epo
         files = sorted(p.name for p in folder.iterdir() if p.suffix == '.py')
         code_folder = str(folder.relative_to(Path(tmp) / 'submission'))
     counts = {s: sum(r['status'] == s for r in rows) for s in STATUS_LABEL}
+    placeholders = [r['function'] for r in rows
+                    if r['status'] == 'fail' and 'the starter\'s placeholder' in (r['hint'] or '')]
     return {'path': str(path), 'code_folder': code_folder, 'files': files,
+            'placeholders': placeholders, 'mapped_on_import': session.mapped,
             'passed': not (counts['fail'] or counts['missing'] or counts['error']), 'counts': counts,
             'seconds': round(time.perf_counter() - start, 1), 'checks': rows}
 
@@ -366,7 +395,10 @@ def format_table(report, width=None):
     used = [f for f in ('nn.py', 'util.py', 'q4.py') if f in report['files']]
     others = len(report['files']) - len(used)
     listed = ', '.join(used) + (f' (and {others} other .py files, not run)' if others else '')
-    lines = [f'check_submission: {report["path"]}{where}: {listed}', '',
+    headlines = [starter_line(report)] + [
+        f'{module}.py {MAPPED_TEXT}: {"; ".join(names)}'
+        for module, names in report.get('mapped_on_import', {}).items() if names]
+    lines = [f'check_submission: {report["path"]}{where}: {listed}', *filter(None, headlines), '',
              f'{"function":<{name_w}}{"result":<9}what differs (or what was measured)',
              '-' * min(width, 100)]
     for r in report['checks']:
@@ -382,6 +414,16 @@ def format_table(report, width=None):
                         ('error', 'checker error')) if c[s])
     lines += ['', f'{summary} ({report["seconds"]:g} s)']
     return '\n'.join(lines)
+
+
+def starter_line(report):
+    """A headline when most functions still return the starter's placeholders:
+    the submission is the untouched starter, not a set of separate bugs."""
+    held = report.get('placeholders', [])
+    if len(held) * 2 < len(report['checks']):
+        return ''
+    return (f'this is mostly the untouched starter: {len(held)} of {len(report["checks"])} '
+            f'functions still return its placeholders ({", ".join(held)})')
 
 
 def jsonable(obj):

@@ -128,7 +128,7 @@ def difference(name, got, want, batch=None, alternatives=(), tol=TOL):
     """
     want = np.asarray(want, float)
     if got is None:
-        return f'{name} is None (still the starter\'s placeholder?)'
+        return f'{name} is None: the starter\'s placeholder (`= None`) is still there'
     g = to_array(got)
     if g is None:
         return f'{name} is a {type_name(got)}, expected an array of shape {shape_text(want.shape)}'
@@ -158,6 +158,8 @@ def difference(name, got, want, batch=None, alternatives=(), tol=TOL):
             return f'{name} is off by a factor of the batch size: {batch} times the right answer'
         if abs(r + 1) < tol:
             return f'{name} has the wrong sign'
+        if r > 0 and abs(1 / r - round(1 / r)) < 1e-6 * (1 / r) and round(1 / r) > 1:
+            return f'{name} is the right answer divided by {round(1 / r)}'
         return f'{name} is {r:.4g} times the right answer'
     return f'{name} differs from the right answer (worst relative error {rel_err(g, want):.2g})'
 
@@ -206,6 +208,43 @@ def overflow_warnings(r):
     return [w for w in r.get('warnings', []) if 'overflow' in w]
 
 
+# Handout, instructions: "do not use any libraries other than numpy, scipy,
+# scikit-image, matplotlib and (in the appropriate section) pytorch".
+ALLOWED_LIBRARIES = ('the handout allows only numpy, scipy, scikit-image, matplotlib and pytorch '
+                     '("Including other libraries (for example, cv2, ipdb, etc.) may lead to loss '
+                     'of credit")')
+
+
+def environment_hint(what, r):
+    """A call that failed because this machine lacks a library the handout
+    allows: the environment's problem, said as such."""
+    pip = r['environment']
+    return (f'not judged: {what} needs {pip}, which is not installed on this machine '
+            f'(pip install {pip}); this is the environment\'s problem, not the student\'s')
+
+
+# What overwriting the caller's array in place does, by function.
+IN_PLACE_EFFECT = {
+    'softmax': 'the caller\'s logits (the output layer\'s cached pre_act) are overwritten',
+    'sigmoid': 'the caller\'s pre-activation, which forward caches, is overwritten',
+    'backwards': 'the caller\'s delta is overwritten; a loop that reuses it gets other numbers',
+    'get_random_batches': 'the caller\'s data set is reordered or changed on every call',
+}
+
+
+def judge_side_effects(function, calls, f):
+    """Warn when a call overwrote the caller's arrays in place (the probe
+    compares every argument before and after the call). The handout does not
+    forbid it, but the caller's numbers change under it."""
+    changed = sorted({name for r in calls.values() if isinstance(r, dict)
+                      for name in r.get('changed', ())})
+    if changed:
+        effect = IN_PLACE_EFFECT.get(function, 'the caller\'s arrays hold other numbers afterwards')
+        f.warn(f'{function} changes its argument{"s" if len(changed) > 1 else ""} '
+               f'{", ".join(changed)} in place (x -= ..., x *= ..., np.random.shuffle(x)): {effect}; '
+               'work on a copy (x = x - ..., np.random.permutation)')
+
+
 # ----------------------------------------------------------------------------
 # initialize_weights: keys, shapes, zero biases, Xavier uniform statistics
 # ----------------------------------------------------------------------------
@@ -236,6 +275,8 @@ def variance_mistake(var, in_size, out_size):
 
 
 def judge_initialize_weights(inp, calls):
+    """The starter's comments: "initialize b to 0 vector", "b should be a 1D
+    array", "we will do XW + b" (so W is (in_size, out_size))."""
     f = Findings()
     for label, (i, o, name) in inp['cases'].items():
         r = calls[label]
@@ -251,7 +292,11 @@ def judge_initialize_weights(inp, calls):
         W, b = to_array(params[wk]), to_array(params[bk])
         if W is None or b is None:
             bad = wk if W is None else bk
-            f.problem(f'params[{bad!r}] is a {type_name(params[bad])}, expected an array')
+            if params[bad] is None:
+                f.problem(f'params[{bad!r}] is None: the starter\'s placeholder '
+                          '(W, b = None, None) is still there')
+            else:
+                f.problem(f'params[{bad!r}] is a {type_name(params[bad])}, expected an array')
             continue
         f.warn(array_form_warning(f'params[{wk!r}]', params[wk]))
         f.warn(array_form_warning(f'params[{bk!r}]', params[bk]))
@@ -275,9 +320,27 @@ def judge_initialize_weights(inp, calls):
     return f
 
 
+def bound_mistake(W, i, o):
+    """Name the formula of a uniform's wrong bound a = max |W| (60000 draws
+    reach within 0.01% of it), or None."""
+    a, n = float(np.abs(W).max()), i + o
+    known = {'2/(in+out)': 2 / n, '6/(in+out)': 6 / n, 'sqrt(6)/(in+out)': np.sqrt(6) / n,
+             'sqrt(2/(in+out))': np.sqrt(2 / n), 'sqrt(1/(in+out))': np.sqrt(1 / n),
+             'sqrt(3/in_size)': np.sqrt(3 / i), '1/sqrt(in_size)': 1 / np.sqrt(i),
+             'sqrt(6/(in*out))': np.sqrt(6 / (i * o)), '1': 1.0}
+    for formula, value in known.items():
+        if abs(a / value - 1) < 0.01:
+            return (f'W is drawn from U(-a, a) with a = {formula} = {value:.3g}: the handout\'s '
+                    f'Var[W] = 2/(in+out) needs a = sqrt(6/(in+out)) = {np.sqrt(6 / n):.3g} '
+                    '(U(-a, a) has variance a^2/3)')
+    return None
+
+
 def judge_xavier(W, i, o, f):
     """Xavier uniform: mean 0, Var = 2/(in+out), values fill [-a, a] evenly
     with a = sqrt(6/(in+out)) (a uniform's kurtosis is 1.8, a normal's 3)."""
+    # Handout Q2.1.2: "Xavier initialization [1], where Var[w] = 2/(n_in + n_out)
+    # ... you use a uniform distribution to sample random numbers".
     target, bound = 2 / (i + o), np.sqrt(6 / (i + o))
     var, mean = float(W.var()), float(W.mean())
     kurtosis = float(np.mean((W - mean) ** 4) / var ** 2) if var > 0 else 0.0
@@ -286,7 +349,7 @@ def judge_xavier(W, i, o, f):
     if var == 0:
         f.problem(f'every weight is {W.flat[0]:g}: draw them from U(-a, a), a = sqrt(6/(in+out))')
     elif abs(var / target - 1) > 0.1:
-        f.problem(variance_mistake(var, i, o) or
+        f.problem(variance_mistake(var, i, o) or (kurtosis < 2.2 and bound_mistake(W, i, o)) or
                   f'Var[W] = {var:.3g}, expected 2/(in+out) = {target:.3g} ({var / target:.2f}x)')
     elif kurtosis > 2.4:
         f.problem(f'the variance is right but W is not uniform (kurtosis {kurtosis:.1f}, a uniform\'s '
@@ -308,6 +371,7 @@ def inputs_sigmoid():
 
 
 def judge_sigmoid(inp, calls):
+    """Handout Q2.2.1: "implement sigmoid"; its definition g(y) = 1/(1 + exp(-y))."""
     f = Findings()
     for label, x in inp['inputs'].items():
         r, want = calls[label], nn.sigmoid(x.copy())
@@ -322,11 +386,12 @@ def judge_sigmoid(inp, calls):
         f.problem(difference(f'sigmoid({label} values)', r['value'], want,
                              alternatives=[('is sigmoid(-x): flip the sign in exp', nn.sigmoid(-x))]))
         f.warn(array_form_warning('sigmoid\'s output', r['value']))
-        if label == 'extremes' and not overflow_warnings(r) and not f.problems:
-            f.measured.append('matches ours; 0 and 1 at -1000 and 1000 without an overflow warning')
-        if label == 'extremes' and overflow_warnings(r):
-            f.warn('np.exp overflows at x = -1000 (RuntimeWarning; the values are still right): '
-                   'a stable form such as (1 + np.tanh(x / 2)) / 2 never overflows')
+        # The handout's own sigmoid is 1/(1 + exp(-y)): its overflow warning at
+        # -1000 gives the right 0, so it is said, not held against anyone.
+        if label == 'extremes' and not f.problems:
+            f.measured.append('matches ours; 0 and 1 at -1000 and 1000' + (
+                ' (np.exp overflows there with a harmless RuntimeWarning)' if overflow_warnings(r)
+                else ''))
     return f
 
 
@@ -337,10 +402,14 @@ def inputs_forward():
     rng = np.random.default_rng(1)
     # Non-square everywhere (N=6, D=5, H=4) so a transpose cannot hide.
     return {'X': rng.normal(size=(6, 5)), 'name': 'layer1',
-            'params': {'Wlayer1': rng.normal(size=(5, 4)), 'blayer1': rng.normal(size=4)}}
+            'params': {'Wlayer1': rng.normal(size=(5, 4)), 'blayer1': rng.normal(size=4)},
+            'delta': rng.normal(size=(6, 4))}    # for their backwards on their own cache
 
 
 def judge_forward(inp, calls):
+    """Handout Q2.2.1: "forward propagation for a single layer with an
+    activation function, namely y = sigma(XW + b), returning the output and
+    intermediate results"."""
     f = Findings()
     X, W, b = inp['X'], inp['params']['Wlayer1'], inp['params']['blayer1']
     pre = X @ W + b
@@ -356,20 +425,38 @@ def judge_forward(inp, calls):
                       '(the cache goes into params)')
             continue
         alternatives = [('misses the bias: it is activation(X @ W)', act(X @ W)),
-                        ('is the pre-activation: the activation is not applied', pre)]
+                        ('is the pre-activation: the activation is not applied', pre),
+                        (f'is softmax(X @ W + b) although forward was given {label}: call the '
+                         'activation argument (a test such as activation == "sigmoid" compares '
+                         'a function with a string and is never true)', nn.softmax(pre))]
         if label == 'linear':
             alternatives.insert(0, ('is sigmoid(X @ W + b) although forward was given another '
                                     'activation: use the activation argument', nn.sigmoid(pre.copy())))
         f.problem(difference(f'the output with {label}', out, want, alternatives=alternatives))
         f.warn(array_form_warning('forward\'s output', out))
         if label == 'sigmoid':
-            judge_cache(r['params'], X, pre, want, f)
+            judge_cache(r['params'], X, pre, want, f, own_backwards_right(inp, calls, pre))
     f.measured.append('output and cache (X, pre_act, post_act) match ours; the activation argument is used')
     return f
 
 
-def judge_cache(params, X, pre, post, f):
-    """params['cache_<name>'] must be (X, pre_act, post_act)."""
+def own_backwards_right(inp, calls, pre):
+    """Did their backwards, run on the cache their forward stored, give the
+    right gradients? Then what the cache holds serves their own code."""
+    r = calls.get('own_backwards') if hasattr(calls, 'get') else None
+    if not r or 'error' in r or r.get('timeout'):
+        return False
+    post = nn.sigmoid(pre.copy())
+    g = inp['delta'] * post * (1 - post)
+    grads = r['params']
+    return all(k in grads and to_array(grads[k]) is not None and close(grads[k], want)
+               for k, want in (('grad_Wlayer1', inp['X'].T @ g), ('grad_blayer1', g.sum(axis=0))))
+
+
+def judge_cache(params, X, pre, post, f, serves_own_backwards=False):
+    """params['cache_<name>'] must be (X, pre_act, post_act). Handout Q2.2.1:
+    forward returns "the output and intermediate results"; the starter stores
+    them as params['cache_' + name] = (X, pre_act, post_act)."""
     key = 'cache_layer1'
     if key not in params:
         new = sorted(set(params) - {'Wlayer1', 'blayer1'})
@@ -391,6 +478,13 @@ def judge_cache(params, X, pre, post, f):
     if sorted(filter(None, found)) == sorted(want):
         f.problem(f'the cache holds ({", ".join(found)}); expected (X, pre_act, post_act) in that order')
         return
+    if found[0] == 'X' and found[2] == 'post_act' and serves_own_backwards:
+        # Only pre_act differs, and their backwards never needs it.
+        held = type_name(cache[1]) if to_array(cache[1]) is None else 'not X @ W + b'
+        f.warn(f'cache item pre_act is {held}: your backwards does not read it (its gradients '
+               'from this cache are right), but code written to the handout\'s cache '
+               '(X, pre_act, post_act) would')
+        return
     for got, name in zip(cache, want):
         f.problem(difference(f'cache item {name}', got, want[name]))
 
@@ -407,6 +501,9 @@ def inputs_softmax():
 
 
 def judge_softmax(inp, calls):
+    # Handout Q2.2.2: "implement the softmax function. Be sure to use the
+    # numerical stability trick you derived in Q1.1"; Q1.1: softmax(x) =
+    # softmax(x + c); the starter: "softmax should be done for each row".
     f = Findings()
     x, huge = inp['inputs']['random'], inp['inputs']['huge']
     want = nn.softmax(x)
@@ -438,8 +535,11 @@ def judge_softmax(inp, calls):
         if got is not None and got.shape == huge.shape:
             bad_rows = [i for i in range(len(got)) if not np.isfinite(got[i]).all()]
             if bad_rows == [1, 2]:
-                f.problem('rows far below the array\'s largest logit become nan: subtract each row\'s '
-                          'own max (x.max(axis=1, keepdims=True)), not the global max')
+                # Q1.1's trick holds for any c, the array's max included: right
+                # answers wherever a batch's rows lie within ~700 of each other.
+                f.warn('the shift is the whole array\'s max, not each row\'s: right for this '
+                       'network\'s logits, but a row more than ~745 below the largest logit '
+                       'underflows to 0/0 = nan; x.max(axis=1, keepdims=True) never does')
             elif bad_rows:
                 f.problem(f'softmax at logits of 1e4 gives nan (overflow); {stable}')
             else:
@@ -463,7 +563,9 @@ def inputs_compute_loss_and_acc():
 
 
 def judge_compute_loss_and_acc(inp, calls):
-    """loss = -(log .5 + log .8 + log .2 + log .1) = 4.828 (a sum), acc = 2/4 = 0.5."""
+    """loss = -(log .5 + log .8 + log .2 + log .1) = 4.828 (a sum), acc = 2/4 = 0.5.
+    Handout Q2.2.3: "compute the accuracy of a set of labels, along with the
+    scalar loss across the data", L_f(D) = - sum over (x, y) in D of y . log f(x)."""
     f = Findings()
     y, probs = inp['y'], inp['probs']
     loss, acc = nn.compute_loss_and_acc(y, probs)
@@ -487,7 +589,10 @@ def judge_compute_loss_and_acc(inp, calls):
     binary = -np.sum(y * np.log(probs) + (1 - y) * np.log(1 - probs))
     if got_loss is None or got_loss.size != 1:
         shape = 'None' if got_loss is None else f'an array of shape {shape_text(got_loss.shape)}'
-        f.problem(f'loss is {shape}; expected one number, the cross-entropy summed over the examples')
+        placeholder = ': the starter\'s placeholder (loss, acc = None, None) is still there' \
+            if got_loss is None and value[0] is None else ''
+        f.problem(f'loss is {shape}; expected one number, the cross-entropy summed over the '
+                  f'examples{placeholder}')
     else:
         L = float(got_loss.item())
         known = [(loss / n, f'is the mean over the {n} examples; the handout\'s loss is the sum '
@@ -497,6 +602,10 @@ def judge_compute_loss_and_acc(inp, calls):
                  (loss / np.log(10), 'uses log base 10: use the natural log'),
                  (binary, 'adds (1 - y) log(1 - probs) terms (binary cross-entropy); the handout\'s '
                           'loss is -sum y . log(probs)')]
+        k = loss / L if L else 0
+        if k > 1 and abs(k - round(k)) < 1e-6 * k and not np.isclose(k, n):
+            known.append((L, f'is the sum divided by {round(k)}: the handout\'s loss is the sum '
+                             '(L = -sum over the data of y . log f(x))'))
         if not np.isclose(L, loss, rtol=1e-6):
             hint = next((h for v, h in known if np.isclose(L, v, rtol=1e-6)), None)
             f.problem(f'loss = {L:.6g} ' + (hint or f'differs from the right {loss:.6g} (= -(log .5 + log .8 + log .2 + log .1))'))
@@ -523,6 +632,8 @@ def inputs_sigmoid_deriv():
 
 
 def judge_sigmoid_deriv(inp, calls):
+    """Handout Q1.4: the gradient "can be written as a function of sigma(x)
+    (without having access to x directly)"; the starter: "it's a function of post_act"."""
     f = Findings()
     s = inp['post_act']
     r = calls['post_act']
@@ -570,6 +681,9 @@ def reference_network_gradients(net):
 
 
 def judge_backwards(inp, calls):
+    """Handout Q2.3.1: "compute backpropagation for a single layer ... You
+    should return the gradient with respect to X so you can feed it into the
+    next layer"."""
     f = Findings()
     X, pre, post = inp['params']['cache_layer1']
     delta = inp['delta']
@@ -580,11 +694,20 @@ def judge_backwards(inp, calls):
     if call_error(text, r):
         f.problem(call_error(text, r))
     else:
-        judge_deriv_argument(r['deriv_args'], pre, post, f)
+        if r['deriv_args'] is not None:        # None: their own sigmoid_deriv was passed
+            judge_deriv_argument(r['deriv_args'], pre, post, f)
         added = sorted(set(r['params']) - set(inp['params']))
-        # The gradient without the activation's derivative, the usual slip.
-        judge_gradient('grad_Wlayer1', r['params'], gW, X.T @ delta, n, added, f)
-        judge_gradient('grad_blayer1', r['params'], gb, delta.sum(axis=0), n, added, f)
+        g, g_pre = delta * post * (1 - post), delta * pre * (1 - pre)
+        no_deriv = 'ignores activation_deriv: multiply delta by activation_deriv(post_act) first'
+        pre_hint = ('is the gradient when backwards passes the pre-activation to activation_deriv; '
+                    'the handout\'s derivatives take the post-activation (sigmoid_deriv(s) = '
+                    's * (1 - s), s = sigmoid(x))')
+        judge_gradient('grad_Wlayer1', r['params'], gW, n, added, f,
+                       [(no_deriv, X.T @ delta), (pre_hint, X.T @ g_pre)])
+        judge_gradient('grad_blayer1', r['params'], gb, n, added, f,
+                       [(no_deriv, delta.sum(axis=0)), (pre_hint, g_pre.sum(axis=0)),
+                        ('is the first example\'s gradient only: sum delta * activation_deriv(post_act) '
+                         'over all the examples (axis 0)', g[0])])
         if r['value'] is None:
             f.problem('backwards returns None; it should return the gradient with respect to X, '
                       'which the layer below needs')
@@ -596,16 +719,17 @@ def judge_backwards(inp, calls):
     return f
 
 
-def judge_gradient(key, params, want, without_deriv, n, added, f):
-    """One stored gradient against ours, with the hint its usual bugs need."""
+def judge_gradient(key, params, want, n, added, f, alternatives):
+    """One stored gradient against ours, with the hint its usual bugs need.
+    Handout Q2.3.1: "As a size check, your gradients should be the same
+    dimensions as the original objects"; Q1.5 derives dJ/dW, dJ/db, dJ/dx."""
     is_bias = key.startswith('grad_b')
     if key not in params:
         fate = ' so the biases are never updated' if is_bias else ''
         f.problem(f'params[{key!r}] is not stored{fate} (backwards added {added or "nothing"})')
         return
     got = params[key]
-    hint = difference(key, got, want, batch=n, alternatives=[
-        ('ignores activation_deriv: multiply delta by activation_deriv(post_act) first', without_deriv)])
+    hint = difference(key, got, want, batch=n, alternatives=alternatives)
     a = to_array(got)
     if hint and a is not None:
         if is_bias and a.shape == want.shape and not a.any():
@@ -619,7 +743,8 @@ def judge_gradient(key, params, want, without_deriv, n, added, f):
 
 
 def judge_deriv_argument(args, pre, post, f):
-    """backwards must call activation_deriv on the post-activation."""
+    """backwards must call activation_deriv on the post-activation (the
+    starter's sigmoid_deriv: "it's a function of post_act")."""
     if not args:
         f.problem('backwards never calls activation_deriv; the gradient through the activation is '
                   'delta * activation_deriv(post_act)')
@@ -673,7 +798,9 @@ def inputs_get_random_batches():
     # should give [4, 4, 2]; np.array_split into N // 4 parts gives [5, 5];
     # batch_size taken as the number of batches gives [3, 3, 2, 2].
     cases = {}
-    for label, n, bs in (('10 by 4', 10, 4), ('12 by 4', 12, 4)):
+    # 200 by 50 tells batches drawn with replacement (repeats inside a batch,
+    # almost surely) from batches drawn independently without replacement.
+    for label, n, bs in (('10 by 4', 10, 4), ('12 by 4', 12, 4), ('200 by 50', 200, 50)):
         x = np.random.default_rng(n).normal(size=(n, 3))
         x[:, 0] = np.arange(n)      # column 0 names the example ...
         cases[label] = (x, np.eye(n), bs)  # ... and its one-hot label names it too
@@ -703,27 +830,43 @@ def batch_pairs(value):
     return pairs, None
 
 
+def recorded_batches(text, r, f):
+    """The batches of one call as a list of (bx, by) arrays, or None after
+    noting the problem."""
+    if call_error(text, r):
+        f.problem(call_error(text, r))
+        return None
+    value = r['value']
+    if isinstance(value, dict) and '__iterator__' in value:
+        f.warn(f'returns a {value["__iterator__"]}; the starter returns a list (its training '
+               'loop calls len(batches))')
+    if isinstance(value, list) and not value:
+        f.problem('returns an empty list: the starter\'s placeholder (batches = []) is still there')
+        return None
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(
+            isinstance(v, (list, tuple)) and len(v) > 2 for v in value):
+        f.problem('returns (x_batches, y_batches); the starter returns a list of (x_batch, y_batch) pairs')
+        return None
+    pairs, problem = batch_pairs(value)
+    if problem:
+        f.problem(f'{text}: {problem}')
+        return None
+    return pairs
+
+
 def judge_get_random_batches(inp, calls):
+    """Handout Q2.4.1: "takes the entire dataset (x and y) as input, and then
+    split the dataset into random batches": every example once, x and y rows
+    together, shuffled. How the leftover examples are handed out (a smaller
+    last batch, spread, dropped) the handout leaves open: a warn says what
+    each costs."""
     f = Findings()
-    orders = []
+    orders, cases = [], []
     for label, (x, y, bs) in inp['cases'].items():
         n = len(x)
         text = f'get_random_batches(x, y, {bs}) on {n} examples'
-        r = calls[label]
-        if call_error(text, r):
-            f.problem(call_error(text, r))
-            continue
-        value = r['value']
-        if isinstance(value, dict) and '__iterator__' in value:
-            f.warn(f'returns a {value["__iterator__"]}; the starter returns a list (its training '
-                   'loop calls len(batches))')
-        if isinstance(value, (list, tuple)) and len(value) == 2 and all(
-                isinstance(v, (list, tuple)) and len(v) > 2 for v in value):
-            f.problem('returns (x_batches, y_batches); the starter returns a list of (x_batch, y_batch) pairs')
-            continue
-        pairs, problem = batch_pairs(value)
-        if problem:
-            f.problem(f'{text}: {problem}')
+        pairs = recorded_batches(text, calls[label], f)
+        if pairs is None:
             continue
         ids = [np.rint(bx[:, 0]).astype(int) for bx, _ in pairs]
         if any(by.shape != (len(bx), n) for bx, by in pairs):
@@ -731,22 +874,32 @@ def judge_get_random_batches(inp, calls):
             continue
         if any((np.argmax(by, axis=1) != i).any() for (_, by), i in zip(pairs, ids)):
             f.problem('x and y rows no longer match: shuffle both with one permutation')
+        cases.append((text, n, bs, ids))
+    # With replacement, some batch repeats an example (in 200 by 50 almost surely).
+    repeats_inside = any(len(set(i.tolist())) < len(i) for *_, ids in cases for i in ids)
+    for text, n, bs, ids in cases:
         order = np.concatenate(ids) if ids else np.zeros(0, int)
         orders.append(np.array_equal(order, np.arange(n)))
         counts = np.bincount(order, minlength=n) if len(order) else np.zeros(n, int)
         sizes = [len(i) for i in ids]
         want_sizes = [bs] * (n // bs) + ([n % bs] if n % bs else [])
-        if (counts > 1).any():
-            f.problem(f'{text}: {int((counts > 1).sum())} examples come more than once and '
-                      f'{int((counts == 0).sum())} never: batches are drawn with replacement; '
-                      'shuffle once (np.random.permutation) and cut the order into batches')
-        elif (counts == 0).any():
-            missing = int((counts == 0).sum())
-            if missing == n % bs and sorted(sizes) == [bs] * (n // bs):
-                f.problem(f'{text}: the last {missing} examples never appear: the leftover smaller '
-                          'batch is dropped')
+        twice, never = int((counts > 1).sum()), int((counts == 0).sum())
+        if twice and repeats_inside:
+            f.problem(f'{text}: {twice} examples come more than once and {never} never: batches '
+                      'are drawn with replacement; shuffle once (np.random.permutation) and cut '
+                      'the order into batches')
+        elif twice:
+            f.problem(f'{text}: {twice} examples come more than once and {never} never: each '
+                      'batch is drawn on its own (np.random.choice(N, batch_size, replace=False) '
+                      'per batch), so no batch repeats an example but the batches overlap; '
+                      'shuffle once (np.random.permutation) and cut that order into batches')
+        elif never:
+            if never == n % bs and sorted(sizes) == [bs] * (n // bs):
+                f.warn(f'{text}: the leftover {never} examples are dropped after the shuffle: '
+                       'each epoch trains on N - N % batch_size examples (a different few are left '
+                       'out each time); keep the smaller last batch to use them all every epoch')
             else:
-                f.problem(f'{text}: {missing} of the {n} examples never appear')
+                f.problem(f'{text}: {never} of the {n} examples never appear')
         elif sorted(sizes) == split_sizes(n, n // bs) != sorted(want_sizes):
             f.warn(f'{text}: batch sizes {sizes}, expected {want_sizes}: np.array_split(order, '
                    'N // batch_size) spreads the leftover examples over the batches')
@@ -758,7 +911,7 @@ def judge_get_random_batches(inp, calls):
     if orders and all(orders):
         f.problem('the batches keep the data\'s order: shuffle before splitting')
     f.measured.append('every example exactly once, x and y rows together, shuffled, batches of '
-                   'batch_size (the last one smaller)')
+                      'batch_size (the last one smaller)')
     return f
 
 
@@ -891,16 +1044,32 @@ def box_order_mistake(found, truth):
 
 
 def judge_findLetters(inp, calls):
+    """Handout Q4.2: "Given an RGB image, this function should return bounding
+    boxes for all of the located handwritten characters in the image, as well
+    as a binary black-and-white version of the image"; rows "[y1,x1,y2,x2]"."""
     f = Findings()
     totals = np.zeros(3, int)                    # true boxes, found boxes, matches
     for page, image in inp['pages'].items():
         truth, ink = inp['truth'][page], inp['ink'][page]
         r = calls[page]
         if call_error(f'findLetters on the {page} page', r):
-            f.problem(call_error(f'findLetters on the {page} page', r))
+            gray = calls.get(f'{page} (gray)', {})
+            if gray and 'error' not in gray:
+                f.problem(f'findLetters raised {short_error(r)} on the RGB {page} page, but runs on '
+                          'the same page in gray: it expects a gray (H, W) image; the handout '
+                          'passes an RGB (H, W, 3) one ("Given an RGB image"): convert it with '
+                          'skimage.color.rgb2gray first')
+            else:
+                f.problem(call_error(f'findLetters on the {page} page', r))
             totals[0] += len(truth)
             continue
         value = r['value']
+        if isinstance(value, (tuple, list)) and len(value) == 2 and value[1] is None and \
+                isinstance(value[0], list) and not value[0]:
+            f.problem('returns ([], None): the starter\'s placeholder (bboxes = [], bw = None) is '
+                      'still there')
+            totals[0] += len(truth)
+            continue
         if not isinstance(value, (tuple, list)) or len(value) != 2:
             f.problem(f'findLetters returns a {type_name(value)}; expected the pair (bboxes, bw)')
             totals[0] += len(truth)
@@ -912,6 +1081,9 @@ def judge_findLetters(inp, calls):
             f.problem(f'bboxes is {shape}; expected one row [y1, x1, y2, x2] per character')
             found = np.zeros((0, 4))
         found = found.reshape(-1, 4)
+        if not len(found):
+            f.problem(f'findLetters finds no box at all on the {page} page: bboxes comes back '
+                      'empty (is it ever appended to?)')
         matched, correct = match_counts(found, truth)
         totals += (len(truth), len(found), matched)
         f.details[page] = {'true_boxes': len(truth), 'found': len(found), 'matched': matched}
@@ -934,7 +1106,9 @@ def judge_findLetters(inp, calls):
 
 
 def judge_bw(bw, shape, ink, page, f):
-    """bw: float (H, W) in [0, 1], characters 0 (black) on 1 (white)."""
+    """bw: float (H, W) in [0, 1], characters 0 (black) on 1 (white). Handout
+    Q4.2: "a binary black-and-white version of the image ... The black and
+    white image should be floating point, 0 to 1"."""
     a = to_array(bw)
     if a is None or a.shape != shape:
         got = type_name(bw) if a is None else f'shape {shape_text(a.shape)}'
@@ -948,8 +1122,12 @@ def judge_bw(bw, shape, ink, page, f):
     paper = ~ndi.binary_dilation(ink, iterations=6)
     ink_dark, paper_light = np.mean(a[ink] < 0.5), np.mean(a[paper] >= 0.5)
     if ink_dark < 0.5 and paper_light < 0.5:
-        f.problem('bw has white characters on black: the handout asks for characters black (0) '
-                  'on a white (1) background')
+        # The main edition: "with the characters in black and background in
+        # white"; other editions say only "a binary black-and-white version".
+        # The boxes do not depend on it; the crops fed to the classifier do.
+        f.warn('bw has white characters on black: the boxes are unaffected, but crops cut from '
+               'it must be inverted before the network reads them (NIST36 characters are black '
+               'on white, as the main edition asks bw to be)')
     elif ink_dark < 0.5 or paper_light < 0.9:
         f.problem(f'bw on the {page} page: {ink_dark:.0%} of the ink is dark and {paper_light:.0%} '
                   'of the paper light; expected characters black (0) on white (1)')

@@ -228,22 +228,31 @@ def q4(r):
              'get one box, with both methods (still a failure)')
 
 
+def dev_photo_runs(m, emnist):
+    """[(classifier name, its dev_photos results)] for the runs that read them."""
+    return [(name, x['dev_photos']) for name, x in (('MLP (Q3)', m), ('EMNIST CNN', emnist))
+            if x and x.get('dev_photos')]
+
+
+def dev_photo_table(runs):
+    """(header, rows): character accuracy per development photo and classifier."""
+    header = ['photo'] + [name for name, _ in runs]
+    rows = [[n] + [pct(d['char_accuracy'].get(n)) for _, d in runs] for n in runs[0][1]['char_accuracy']]
+    rows.append(['**mean**'] + [f'**{pct(d["mean_char_accuracy"])}**' for _, d in runs])
+    rows.append(['lowest'] + [pct(d['min_char_accuracy']) for _, d in runs])
+    return header, rows
+
+
 def q4_dev_photos(r, m, emnist):
     """Per-photo accuracy on the real development photos, when run_q4 read them."""
-    runs = [(name, x['dev_photos']) for name, x in (('MLP (Q3)', m), ('EMNIST CNN', emnist))
-            if x and x.get('dev_photos')]
+    runs = dev_photo_runs(m, emnist)
     if not runs:
         return
     r.add('### Real photos: the development set', '')
     r.add(f'Real phone photos and scans of handwriting by four writers ({runs[0][1]["folder"]}, with '
           'its README for where each comes from). findLetters was tuned on them and on the generated '
           'pages, so these are development scores, not held-out ones.', '')
-    header = ['photo'] + [name for name, _ in runs]
-    names = list(runs[0][1]['char_accuracy'])
-    rows = [[n] + [pct(d['char_accuracy'].get(n)) for _, d in runs] for n in names]
-    rows.append(['**mean**'] + [f'**{pct(d["mean_char_accuracy"])}**' for _, d in runs])
-    rows.append(['lowest'] + [pct(d['min_char_accuracy']) for _, d in runs])
-    r.table(header, rows)
+    r.table(*dev_photo_table(runs))
 
 
 def page_runs(m, emnist):
@@ -588,6 +597,12 @@ def readme_table(root):
                   f'{plural(runs[0][1]["pages_per_condition"], "page")} per condition, seed {runs[0][1]["seed"]}; '
                   'see [Reading your own photos](#reading-your-own-photos)):', '',
                   '| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+        lines += ['| ' + ' | '.join(str(c) for c in row) + ' |' for row in rows]
+    dev = dev_photo_runs(r.metrics('q4'), r.metrics('q4_emnist'))
+    if dev:
+        header, rows = dev_photo_table(dev)
+        lines += ['', f'**Q4, text accuracy on real photos** ({dev[0][1]["folder"]}: the development set, '
+                  'tuned on, not held out):', '', '| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
         lines += ['| ' + ' | '.join(str(c) for c in row) + ' |' for row in rows]
     return '\n'.join(lines)
 

@@ -63,7 +63,8 @@ RUN_FILL = 0.85          # a straight run may have gaps: this fraction of it is 
 REMNANT = 0.3           # ... and what is left of it: pieces thinner than REMNANT h
 MIN_TEXT = 2             # fewer characters lined up than this: no text
 MIN_LETTER_PIXELS = 6   # ... or letters lower than this in the photo's pixels
-MIN_CONTRAST_TO_NOISE = 8.0  # ... or characters fainter than this many paper noise deviations
+MIN_CONTRAST_TO_NOISE = 8.0  # ... or characters fainter than this many paper noise deviations,
+MANY_CHARACTERS = 8      # ... unless at least this many line up
 NO_TEXT_CONFIDENCE = 0.3  # ... or the classifier's median confidence under this
 LOW_CONFIDENCE = 0.5     # a character read with less is marked as unsure
 MAX_SKEW = 20.0          # text lines are tilted by at most this many degrees
@@ -648,9 +649,9 @@ def contrast_to_noise(boxes, mask, dark):
     """How far the characters stand out of the paper's own noise: the
     median over boxes of the darkest ink in each, divided by the robust
     standard deviation of the darkness away from the ink. Writing stands
-    far out (15 to thousands on real photos); desk grain and the noise of
-    blank paper, which thresholds let through here and there, do not
-    (under 8)."""
+    far out (15 to thousands on real photos, 7 to 11 for faint pencil on
+    grey paper); desk grain and the noise of blank paper, which thresholds
+    let through here and there, do not (5 to 7)."""
     if len(boxes) == 0:
         return 0.0
     peaks = [(dark[y1:y2, x1:x2] * mask[y1:y2, x1:x2]).max() for y1, x1, y2, x2 in boxes]
@@ -665,8 +666,9 @@ def find_boxes(image, light_ink=False):
     """Steps 1-6 on a checked image: (boxes (N, 4) at the working
     resolution, the cleaned ink mask, the block size factor, and how much
     the result looks like text: ``text_score``, or 0 when the characters
-    are under MIN_LETTER_PIXELS high in the photo or do not stand out of
-    the paper's noise, ``contrast_to_noise``)."""
+    are under MIN_LETTER_PIXELS high in the photo, or when fewer than
+    MANY_CHARACTERS line up and they do not stand out of the paper's noise,
+    ``contrast_to_noise``)."""
     mask, dark, factor = ink_at_work_scale(image, light_ink)
     # The angle of the lines (text or ruled) says which way rules run. Rules
     # that cross the page go first; then the letter height, measured without
@@ -676,9 +678,11 @@ def find_boxes(image, light_ink=False):
     char_h = letter_height(mask)
     mask = remove_rules(mask, dark, angle, RULE_LENGTH * char_h, char_h)
     boxes = character_boxes(mask, dark)
+    score = text_score(boxes)
+    # faint marks must line up in numbers: noise gives a few, a pencil page many
     legible = (median_height(boxes) * factor >= MIN_LETTER_PIXELS
-               and contrast_to_noise(boxes, mask, dark) >= MIN_CONTRAST_TO_NOISE)
-    return boxes, mask, factor, text_score(boxes) if legible else 0
+               and (score >= MANY_CHARACTERS or contrast_to_noise(boxes, mask, dark) >= MIN_CONTRAST_TO_NOISE))
+    return boxes, mask, factor, score if legible else 0
 
 
 def text_score(boxes):

@@ -19,11 +19,18 @@ function below:
      desk around the page; then a 3x3 closing joins pen gaps.
   5. ``skew_of_mask``, ``remove_rules``: the lines' tilt, and ruled, squared
      and margin lines (and page edges) taken out, keeping crossing strokes.
-  6. ``character_boxes``: sizes are judged against the median character
-     height, never against pixel counts: drop what is much taller or wider
-     than a letter, and ghosts much fainter than the letters; merge the parts
-     of one character that are stacked vertically (``merge_stacked``), then
-     drop specks (dots, dust).
+  6. ``character_boxes``: sizes are judged against the letter height,
+     never against pixel counts; the height is the median over the pieces
+     of ink weighted by their ink (``median_height``), so no number of
+     specks can set it. Drop what is much taller or wider than a letter,
+     runs along the frame, has strokes far thinner than the letters', or is
+     much fainter (ghosts, desk grain); merge the parts of one character
+     that are stacked vertically (``merge_stacked``), cut boxes of touching
+     letters apart (``split_wide``), then drop specks (dots, dust).
+  7. ``findLetters`` keeps a reading only if it looks like text: characters
+     that line up (``text_score``) and stand out of the paper's noise
+     (``contrast_to_noise``); light ink on a dark ground is the other
+     reading it tries. Otherwise: no boxes.
 
 Then ``read_text`` groups the boxes into lines along the tilt
 (``group_lines``), makes each classifier's input (``character_crop``), and

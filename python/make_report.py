@@ -228,12 +228,6 @@ def q4(r):
              'get one box, with both methods (still a failure)')
 
 
-def dev_photo_runs(m, emnist):
-    """[(classifier name, its dev_photos results)] for the runs that read them."""
-    return [(name, x['dev_photos']) for name, x in (('MLP (Q3)', m), ('EMNIST CNN', emnist))
-            if x and x.get('dev_photos')]
-
-
 def dev_photo_table(runs):
     """(header, rows): character accuracy per development photo and classifier."""
     header = ['photo'] + [name for name, _ in runs]
@@ -245,7 +239,7 @@ def dev_photo_table(runs):
 
 def q4_dev_photos(r, m, emnist):
     """Per-photo accuracy on the real development photos, when run_q4 read them."""
-    runs = dev_photo_runs(m, emnist)
+    runs = q4_runs(m, emnist, 'dev_photos')
     if not runs:
         return
     r.add('### Real photos: the development set', '')
@@ -255,10 +249,10 @@ def q4_dev_photos(r, m, emnist):
     r.table(*dev_photo_table(runs))
 
 
-def page_runs(m, emnist):
-    """[(classifier name, its validation_pages results)] for the runs that have them."""
-    return [(name, x['validation_pages']) for name, x in (('MLP (Q3)', m), ('EMNIST CNN', emnist))
-            if x and x.get('validation_pages')]
+def q4_runs(m, emnist, key):
+    """[(classifier name, its results under key)] for the Q4 runs that have
+    them: key 'validation_pages' (the generated pages) or 'dev_photos'."""
+    return [(name, x[key]) for name, x in (('MLP (Q3)', m), ('EMNIST CNN', emnist)) if x and x.get(key)]
 
 
 def page_table(runs, detail):
@@ -282,7 +276,7 @@ def page_table(runs, detail):
 
 def q4_pages(r, m, emnist):
     """The OCR validation set: accuracy per condition for both classifiers."""
-    runs = page_runs(m, emnist)
+    runs = q4_runs(m, emnist, 'validation_pages')
     if not runs:
         return
     r.add('### OCR validation: generated pages, per condition', '')
@@ -588,7 +582,7 @@ def readme_table(root):
         for name, m in (('FC 1024-64-36 (sigmoid)', fc), ('CNN (3 conv blocks, augmentation)', cnn)):
             lines.append(f'| {name} | {pct(m.get("valid_acc"))} | {pct(m.get("test_acc"))} | '
                          f'{count(m.get("trainable_params"))} | {secs(m.get("train_seconds"))} |')
-    runs = page_runs(r.metrics('q4'), r.metrics('q4_emnist'))
+    runs = q4_runs(r.metrics('q4'), r.metrics('q4_emnist'), 'validation_pages')
     if runs:
         header, rows = page_table(runs, detail=False)
         photos = {'MLP (Q3)': r.metrics('q4'), 'EMNIST CNN': r.metrics('q4_emnist')}
@@ -598,7 +592,7 @@ def readme_table(root):
                   'see [Reading your own photos](#reading-your-own-photos)):', '',
                   '| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
         lines += ['| ' + ' | '.join(str(c) for c in row) + ' |' for row in rows]
-    dev = dev_photo_runs(r.metrics('q4'), r.metrics('q4_emnist'))
+    dev = q4_runs(r.metrics('q4'), r.metrics('q4_emnist'), 'dev_photos')
     if dev:
         header, rows = dev_photo_table(dev)
         lines += ['', f'**Q4, text accuracy on real photos** ({dev[0][1]["folder"]}: the development set, '

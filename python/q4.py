@@ -655,27 +655,36 @@ def letter_height(mask):
 def contrast_to_noise(boxes, mask, dark):
     """How far the characters stand out of the paper's own noise: the
     median over boxes of the darkest ink in each, divided by the robust
-    standard deviation of the darkness away from the ink. Writing stands
-    far out (15 to thousands on real photos, 7 to 11 for faint pencil on
-    grey paper); desk grain and the noise of blank paper, which thresholds
-    let through here and there, do not (5 to 7)."""
+    standard deviation of the darkness on the bare paper around them
+    (within a letter height of a box, away from the ink; a desk further
+    off does not count). Writing stands far out (15 to thousands on real
+    photos, 7 to 11 for faint pencil on grey paper); desk grain and the
+    noise of blank paper, which thresholds let through here and there, do
+    not (5 to 7)."""
     if len(boxes) == 0:
         return 0.0
+    near = np.zeros(mask.shape, bool)
+    reach = int(np.median(boxes[:, 2] - boxes[:, 0]))
+    for y1, x1, y2, x2 in boxes:
+        near[max(y1 - reach, 0):y2 + reach, max(x1 - reach, 0):x2 + reach] = True
     peaks = [(dark[y1:y2, x1:x2] * mask[y1:y2, x1:x2]).max() for y1, x1, y2, x2 in boxes]
-    away = dark[::2, ::2][~ndi.binary_dilation(mask, iterations=3)[::2, ::2]]
+    away = dark[near & ~ndi.binary_dilation(mask, iterations=3)]
     if len(away) == 0:
         return np.inf
     noise = 1.4826 * np.median(np.abs(away - np.median(away)))
     return float(np.median(peaks) / max(noise, 1e-4))
 
 
+Reading = namedtuple('Reading', 'boxes mask factor score contrast')
+
+
 def find_boxes(image, light_ink=False):
-    """Steps 1-6 on a checked image: (boxes (N, 4) at the working
-    resolution, the cleaned ink mask, the block size factor, and how much
-    the result looks like text: ``text_score``, or 0 when the characters
-    are under MIN_LETTER_PIXELS high in the photo, or when fewer than
-    MANY_CHARACTERS line up and they do not stand out of the paper's noise,
-    ``contrast_to_noise``)."""
+    """Steps 1-6 on a checked image -> a Reading: boxes (N, 4) at the
+    working resolution, the cleaned ink mask, the block size factor, how
+    much the result looks like text (``text_score``, or 0 when the
+    characters are under MIN_LETTER_PIXELS high in the photo, or when fewer
+    than MANY_CHARACTERS line up and they do not stand out of the paper's
+    noise) and that contrast (``contrast_to_noise``)."""
     mask, dark, factor = ink_at_work_scale(image, light_ink)
     # The angle of the lines (text or ruled) says which way rules run. Rules
     # that cross the page go first; then the letter height, measured without
@@ -685,11 +694,11 @@ def find_boxes(image, light_ink=False):
     char_h = letter_height(mask)
     mask = remove_rules(mask, dark, angle, RULE_LENGTH * char_h, char_h)
     boxes = character_boxes(mask, dark)
-    score = text_score(boxes)
+    score, cnr = text_score(boxes), contrast_to_noise(boxes, mask, dark)
     # faint marks must line up in numbers: noise gives a few, a pencil page many
     legible = (median_height(boxes) * factor >= MIN_LETTER_PIXELS
-               and (score >= MANY_CHARACTERS or contrast_to_noise(boxes, mask, dark) >= MIN_CONTRAST_TO_NOISE))
-    return boxes, mask, factor, score if legible else 0
+               and (score >= MANY_CHARACTERS or cnr >= MIN_CONTRAST_TO_NOISE))
+    return Reading(boxes, mask, factor, score if legible else 0, cnr)
 
 
 def text_score(boxes):
@@ -719,17 +728,19 @@ def findLetters(image):
     Dark ink on light paper is read first. When under half of what that
     finds lines up like text (``text_score``), or the photo is mostly dark,
     ink lighter than its ground (chalk, a white pen on black) is tried too,
-    and the reading that looks more like text is kept. When neither has MIN_TEXT characters in lines,
+    and kept if more of it lines up and it stands clearly out of the noise. When neither has MIN_TEXT characters in lines,
     there is no text: no boxes, and a blank bw.
     """
     image = check_image(image)
     best = find_boxes(image)
     mostly_dark = np.median(to_gray(image[::8, ::8])) < 0.5
-    if best[3] < 0.5 * len(best[0]) or best[3] < MIN_TEXT or mostly_dark:
+    if best.score < 0.5 * len(best.boxes) or best.score < MIN_TEXT or mostly_dark:
         other = find_boxes(image, light_ink=True)
-        if other[3] > best[3]:
+        # light specks on a dark, grained desk line up too: the other
+        # reading must have more text, standing clearly out of the noise
+        if other.score > best.score and other.contrast >= min(best.contrast, MIN_CONTRAST_TO_NOISE):
             best = other
-    boxes, mask, factor, score = best
+    boxes, mask, factor, score = best[:4]
     if score < MIN_TEXT:
         return np.zeros((0, 4), int), np.ones(image.shape[:2], np.float32)
     bboxes = np.minimum(boxes * factor, np.array(image.shape[:2] * 2))

@@ -121,10 +121,10 @@ def test_thick_marker_keeps_every_letter(width_frac, height):
 # ----------------------------------------------------------------------------
 # A card on a desk, chalk, touching letters
 # ----------------------------------------------------------------------------
-def card_on_desk(seed=0):
-    """The page as an index card on a light, grained wooden desk that shows
-    on every side, with a hard shadow across the text; an RGB uint8 photo
-    and the true boxes in it."""
+def card_on_desk(seed=0, desk=(0.75, 0.6, 0.45), grow=1.7):
+    """The page as an index card on a grained wooden desk (light by
+    default) that shows on every side, with a hard shadow across the text;
+    an RGB uint8 photo and the true boxes in it."""
     rng = np.random.default_rng(seed)
     gray, truth = PAGE
     rgb = np.repeat(gray[..., None], 3, axis=2).astype(np.float32)
@@ -132,7 +132,7 @@ def card_on_desk(seed=0):
     owner = np.zeros(gray.shape, np.int32)
     for k, (y1, x1, y2, x2) in enumerate(truth, start=1):
         owner[y1:y2, x1:x2][gray[y1:y2, x1:x2] < 0.5] = k
-    style = {'desk_grow': 1.7, 'desk': (0.75, 0.6, 0.45), 'desk_grain': 0.2}
+    style = {'desk_grow': grow, 'desk': desk, 'desk_grain': 0.25}
     photo, owner = make_pages.on_desk(rgb, owner, 2.0, style, rng)
     photo = make_pages.camera(photo, {'noise': 0.01}, rng)
     boxes = [[s[0].start, s[1].start, s[0].stop, s[1].stop] for s in
@@ -145,6 +145,16 @@ def test_a_card_on_a_textured_desk_with_a_shadow_keeps_every_letter_and_no_grain
     boxes, _ = q4.findLetters(photo)
     assert recall(boxes, truth) == 1.0
     assert len(boxes) == len(truth), 'desk grain or the card edge read as letters'
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2, 3])
+def test_a_small_card_on_a_dark_grained_desk_is_not_read_as_light_ink(seed):
+    """The desk is most of the photo, which makes findLetters try light ink
+    on a dark ground too: the desk's light grain lines up, but the card's
+    letters are the reading to keep."""
+    photo, truth = card_on_desk(seed, desk=(0.25, 0.2, 0.15), grow=2.5)
+    boxes, _ = q4.findLetters(photo)
+    assert recall(boxes, truth) == 1.0 and len(boxes) <= len(truth) + 3, boxes
 
 
 def test_chalk_on_a_board_is_read_like_ink_on_paper():

@@ -24,7 +24,7 @@ checker down or touch their files:
 Exit code: 0 when no check fails or is missing (skipped ones, such as
 findLetters without a q4.py, do not count), 1 otherwise, 2 for a bad PATH.
 """
-import nn  # noqa: F401,I001  (first: it sets the BLAS threads before numpy loads)
+import threads  # noqa: F401,I001  (first line: sets the math libraries' threads before numpy loads)
 
 import argparse
 import json

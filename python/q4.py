@@ -29,15 +29,15 @@ Then ``read_text`` groups the boxes into lines along the tilt
 (``group_lines``), makes each classifier's input (``character_crop``), and
 ``char_accuracy`` scores the text.
 """
-import nn  # noqa: I001  (first: it sets the BLAS threads before numpy loads)
-
 from collections import namedtuple
 
 import numpy as np
 from scipy import ndimage as ndi
 from skimage import filters, measure, morphology, transform
 
+import nn
 from data import CLASS_NAMES, from_image
+from network import classifier_layers, predict
 
 WORK_SIDE = 1000         # long side of the working image, pixels
 MIN_SIDE = 16            # smaller images cannot hold a legible character
@@ -916,11 +916,11 @@ def mlp_classifier(params):
     """The Q3 network as a classifier: crops (N, 32, 32) -> N characters.
     The network was trained on rows in the files' column-major layout, so
     each upright crop is flattened with data.from_image."""
-    layers = nn.classifier_layers()
+    layers = classifier_layers(nn)
 
     def classify(crops):
         x = from_image(np.asarray(crops, np.float32))
-        probs = nn.predict(x, params, layers)
+        probs = predict(nn, x, params, layers)
         return [CLASS_NAMES[k] for k in np.argmax(probs, axis=1)]
     # The same network on images in its training format (N, 32, 32), ink 1
     # on 0, upright: what the OCR validation compares crops against.

@@ -29,9 +29,9 @@ curves) is made on validation; the test set is scored once, after training,
 and never during it.
 --epochs, --lr and --batch-size default to each part's own settings (PARTS,
 in this file). --precision auto trains the CNNs in bfloat16 on a CPU with
-bfloat16 instructions (torch_common.use_precision), float32 elsewhere.
+bfloat16 instructions (torch_common.choose_precision), float32 elsewhere.
 """
-import torch_common  # noqa: F401,I001  (first: it sets how torch's threads wait, before torch loads)
+import threads  # noqa: F401,I001  (first line: sets the math libraries' threads before numpy and torch load)
 
 import time
 from dataclasses import dataclass, field
@@ -42,8 +42,8 @@ import torch
 import q7_data
 from q7_models import CNN, FCNet, describe
 from questions import EMNIST_NOTE, NIST36_NOTE, Q7_1_TITLES
-from torch_common import (adamw_one_cycle, add_precision_arg, autocast, channel_stats, count_trainable,
-                          eval_batch_size, evaluate, fit, pick_device, save_model, seed_everything, use_precision)
+from torch_common import (adamw_one_cycle, add_precision_arg, autocast, channel_stats, choose_precision,
+                          count_trainable, eval_batch_size, evaluate, fit, pick_device, save_model, seed_everything)
 from util import (RESULTS_DIR, UsageError, exclusive, fit_batch_size, image_grid, load_json, make_parser,
                   plot_history, prepare_output_dir, run_main, save_json)
 
@@ -172,10 +172,10 @@ def make_optimizer(part, model, lr, steps):
 
 
 @torch.no_grad()
-def plot_samples(model, x, y, classes, device, path, title, n=32):
+def plot_samples(model, x, y, classes, device, precision, path, title, n=32):
     """The first n test images with the prediction (and the truth when wrong)."""
     model.eval()
-    with autocast(device):  # as the accuracies were scored
+    with autocast(device, precision):  # as the accuracies were scored
         pred = model(x[:n].to(device)).argmax(1).cpu()
     labels = [classes[p] if p == t else f'{classes[p]} (true {classes[t]})' for p, t in zip(pred, y[:n])]
     images = x[:n].permute(0, 2, 3, 1).numpy()
@@ -235,7 +235,7 @@ def run_part(name, args, device):
         splits = {s: q7_data.subsample(x, y, QUICK_TRAIN if s == 'train' else QUICK_TEST, args.seed)
                   for s, (x, y) in splits.items()}
     batch_size = fit_batch_size(batch_size, len(splits['train'][0]), 'batch_size' in args.given)
-    precision = use_precision(args.precision, device, auto_bfloat16=part.bfloat16)
+    precision = choose_precision(args.precision, device, auto_bfloat16=part.bfloat16)
     print(f'computing in {precision}')
     print('data: ' + ', '.join(f'{s} {tuple(x.shape)}' for s, (x, _) in splits.items()))
     out = prepare_output_dir(args.out / name, args.force)
@@ -252,7 +252,8 @@ def run_part(name, args, device):
     eval_batch = eval_batch_size(device)
     eval_loaders = {'valid': q7_data.loader(*splits['valid'], eval_batch)}
     optimizer, scheduler = make_optimizer(part, model, lr, epochs * len(train_loader))
-    history = fit(model, train_loader, eval_loaders, optimizer, epochs, device, scheduler, part.label_smoothing)
+    history = fit(model, train_loader, eval_loaders, optimizer, epochs, device, precision, scheduler,
+                  part.label_smoothing)
 
     # Final numbers on clean data (no augmentation, dropout off), every split;
     # this is the one time the test set is scored. The training split is
@@ -261,13 +262,13 @@ def run_part(name, args, device):
     # batches: those numbers are the final ones.
     scored = {**splits, 'train': q7_data.subsample(*splits['train'], FINAL_TRAIN_SAMPLE, VALID_SEED)}
     final = {s: ((history['valid_loss'][-1], history['valid_acc'][-1]) if s == 'valid' else
-                 evaluate(model, q7_data.loader(*scored[s], eval_batch), device)) for s in scored}
+                 evaluate(model, q7_data.loader(*scored[s], eval_batch), device, precision)) for s in scored}
     for s, (loss, acc) in final.items():
         print(f'final {s:5s} loss {loss:.4f} accuracy {acc:.4f}'
               + (f' (on {len(scored[s][0]):,} of its images)' if len(scored[s][0]) < len(splits[s][0]) else ''))
     plot_history({'': history}, out, title)
     if x_train.dim() == 4:  # images (the FC network's rows are not shown)
-        plot_samples(model, *splits['test'], classes, device, out / 'samples.png',
+        plot_samples(model, *splits['test'], classes, device, precision, out / 'samples.png',
                      f'{title}: test images, predicted class')
     save_model(out / 'model.pt', model, config=model.config, classes=classes, part=name)
 

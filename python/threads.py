@@ -1,10 +1,10 @@
 """How the math libraries use the CPU's threads, set once for every script.
 
 Both settings are read only when the library first loads, so this module
-must run before numpy or torch is imported. nn, util and torch_common import
-it at their very top, and every script's first import is one of those, so
-whichever of them a script imports first, both are in place. Set either
-variable yourself to override it.
+must run before numpy or torch is imported: every entry script (run_q*.py,
+the tools, the benchmarks, the tests' conftest.py) imports it on its first
+line, and no library module needs to. Set either variable yourself to
+override it.
 """
 import os
 

@@ -114,8 +114,8 @@ def psnr_per_image(x, recon):
     if x.shape != recon.shape:
         raise ValueError(f'images {x.shape} and reconstructions {recon.shape} differ in shape')
     # The handout's equation (1), as skimage.metrics.peak_signal_noise_ratio
-    # computes it (tests/test_q5_q6.py compares the two); written out, it
-    # also spares each run skimage.metrics' import of scipy.stats (1.4 s).
+    # computes it (tests/test_q5_q6.py compares the two), written out to
+    # spare each run skimage.metrics' slow import (docs/measurements.md).
     mse = np.mean((x - recon) ** 2, axis=1)
     with np.errstate(divide='ignore'):   # a perfect reconstruction: MSE 0, PSNR inf
         return 20 * np.log10(1.0) - 10 * np.log10(mse)

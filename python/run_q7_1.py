@@ -63,8 +63,8 @@ class Part:
     augment: object = None  # batch -> batch, applied to training batches only
     augment_note: str = 'none'
     label_smoothing: float = 0.0  # of the training loss (torch_common.train_epoch)
-    # May --precision auto choose bfloat16? Not for the small FC network: its
-    # matrices are too small to gain (13.7 s in float32, 14.9 s in bfloat16).
+    # May --precision auto choose bfloat16? Not for the small FC network,
+    # whose matrices are too small to gain (docs/measurements.md).
     bfloat16: bool = True
     # The share of the training set held out for validation, for datasets
     # that ship no validation split (None: the data has its own).
@@ -81,33 +81,8 @@ def cnn(widths, hidden=0, dropout=0.0, crop=0):
     return make
 
 
-# The CNN recipes were chosen on the validation splits, for accuracy per
-# CPU second (a 2-core laptop runs the whole assignment in minutes):
-# * crop=2: the outer 2 pixels of NIST36 and EMNIST hold 0.07% and 0.08% of
-#   the training sets' ink, and cutting them saves a quarter of every
-#   layer's work. MNIST centres each digit by its centre of mass, so 11% of
-#   its digits reach into that frame; cropping it cost 0.2 points of
-#   validation accuracy (99.1% against 99.3%), and it keeps the whole image;
-# * label smoothing 0.1 and no dropout: in 3 epochs, EMNIST's validation
-#   accuracy rose from 89.0% (dropout 0.3) to 89.6%, as high as 5 epochs
-#   with dropout had reached (89.5%; a 4th epoch gave 89.4%). A hidden layer
-#   of 256 in the head, 5% more work, gave 89.8%;
-# * EMNIST then takes the narrower 24-48-96 network (with that head): 89.76%
-#   validation in 3 epochs, 89.91% in 4, against 89.82% for 32-64-128 in 3,
-#   for 0.6x, 0.8x and 1x the work. The validation split's standard error
-#   is about 0.45 points, so the cheapest within it wins (the "one standard
-#   error" rule): 3 epochs;
-# * MNIST: a hidden layer of 256 in the head. One training run's validation
-#   accuracy moves by up to 0.3 points with the seed, so the candidates were
-#   compared over training seeds 0, 1 and 2 (in bfloat16, on the same
-#   validation images): 16-32-64 without the hidden layer 99.26/99.00/99.28%
-#   (mean 99.18%), with it 99.34/99.38/99.36% (mean 99.36%, ahead on every
-#   seed, for 14% more time); 24-48-96 99.24/99.24% for twice the time; a 4th
-#   epoch 99.26/99.10%. (Earlier single runs in float32: lr 5e-3 99.28%, 2e-3
-#   99.14%; batches of 64 99.16%; label smoothing 0.05 99.22%; random affine
-#   augmentation 99.14%.)
-# * NIST36's narrower 24-48-96 network with 8 epochs beat the 32-64-128 one
-#   with 6 (92.8% and 92.7% validation; 12 epochs of the old recipe: 92.5%).
+# The recipes were chosen on the validation splits, for accuracy per CPU
+# second; the candidates and their numbers: docs/measurements.md.
 PARTS = {
     # Q3 runs 50 epochs of SGD, lr 1e-2, batch 32, on the loss *summed* over
     # the batch. PyTorch's cross_entropy averages over the batch instead, so

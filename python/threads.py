@@ -9,13 +9,11 @@ override it.
 import os
 
 # numpy: the matmuls here are small (a batch is 32 x 1024 x 64). One BLAS
-# thread runs them fastest; with several, OpenBLAS threads spin-wait, and
-# when anything else shares the cores an epoch gets up to 10x slower.
+# thread runs them fastest; several spin-wait for each other, which is slow
+# whenever anything else shares the cores (docs/measurements.md).
 os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
 
-# torch: its CPU threads (OpenMP) spin while they wait for each other. When
-# anything else shares the cores, a waiting thread burns the time slice its
-# partner needs: on a busy 2-core machine two threads trained the Q7.1 CNNs
-# 7 to 20x slower than one (benchmarks/bench_q7_1_cnn.py). With passive
-# waiting they were as fast as one or faster.
+# torch: its CPU threads (OpenMP) spin while they wait for each other, and a
+# waiting thread burns the time slice its partner needs when anything else
+# shares the cores; waiting passively avoids that (docs/measurements.md).
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')

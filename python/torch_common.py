@@ -47,10 +47,8 @@ def choose_precision(precision, device, auto_bfloat16=True):
     float32 everywhere else (a GPU is fast enough in float32), and for a
     network too small to gain from it (auto_bfloat16=False). In bfloat16
     the weights, the optimizer and the loss stay in float32 and only the
-    layers' products run in bfloat16 (``torch.autocast``): on a Zen 4 core
-    a training step of the Q7.1 CNNs takes 1.3-2x less time and SqueezeNet's
-    features 1.9x less (benchmarks/bench_q7_1_cnn.py), at the same
-    validation accuracy (run_q7_1.py, run_q7_2.py). 'float32' and
+    layers' products run in bfloat16 (``torch.autocast``): faster at the
+    same validation accuracy (docs/measurements.md). 'float32' and
     'bfloat16' force one.
     """
     if precision not in PRECISIONS:
@@ -92,10 +90,9 @@ def channel_stats(x):
 def eval_batch_size(device):
     """Images per forward pass when only evaluating (no gradients kept).
 
-    On a CPU, batches of 256 take 30-45% less time per image than batches
-    of 1000 for the 32-64-128 CNN (benchmarks/bench_q7_1_cnn.py): the first
-    conv's output for 1000 images of 28x28 is 100 MB, far more than the
-    caches hold, while 256 images' mostly stay in them. A GPU instead wants
+    On a CPU, 256 images' activations mostly stay in the caches, while
+    1000 images' first conv output (100 MB) does not: smaller batches are
+    faster per image (docs/measurements.md). A GPU instead wants
     large batches to keep busy. Eval mode makes the numbers independent of
     the batch size (batch norm uses its running statistics)."""
     return 256 if device.type == 'cpu' else 1024

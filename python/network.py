@@ -27,7 +27,7 @@ import numpy as np
 
 from util import REPO_ROOT, UsageError, linear_deriv, param_names, short_reason
 
-CHECKER = REPO_ROOT / 'python' / 'check_submission.py'
+CHECKER = REPO_ROOT / 'checker' / 'check_submission.py'
 
 
 # ----------------------------------------------------------------------------

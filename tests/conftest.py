@@ -7,6 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / 'python'))
+sys.path.insert(1, str(ROOT / 'checker'))  # the submission checker's modules
 
 import threads  # noqa: E402,F401,I001  (first: sets the math libraries' threads, as the scripts do)
 

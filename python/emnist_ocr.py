@@ -14,6 +14,7 @@ then sees ink high on 0, as in training.
 import numpy as np
 import torch
 
+from data import CLASS_NAMES
 from q4 import EMNIST_CROP
 from q7_models import build_model
 from torch_common import load_checkpoint
@@ -59,9 +60,22 @@ def load_classifier(model_path=None, device='cpu'):
         logits = model(torch.as_tensor(np.asarray(images, np.float32))[:, None].to(device))
         return [chars[k] for k in logits.argmax(1).tolist()]
 
+    # the 47 classes folded into q4's 36: a lower-case class adds to its letter
+    fold = np.zeros((len(chars), len(CLASS_NAMES)), np.float32)
+    fold[np.arange(len(chars)), [CLASS_NAMES.index(c) for c in chars]] = 1
+
+    @torch.no_grad()
+    def probabilities(crops):
+        """(N, 36) probabilities over q4's CLASS_NAMES (A-Z, 0-9)."""
+        if len(crops) == 0:
+            return np.zeros((0, len(CLASS_NAMES)), np.float32)
+        x = torch.as_tensor(1.0 - np.asarray(crops, np.float32))[:, None].to(device)
+        return torch.softmax(model(x).float(), 1).cpu().numpy() @ fold
+
     def classify(crops):
         return native(1.0 - np.asarray(crops, np.float32))
     classify.crop_format = EMNIST_CROP
+    classify.probabilities = probabilities
     # the OCR validation compares the page's crops with the dataset's images
     classify.native = native
     return classify

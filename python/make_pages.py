@@ -40,7 +40,9 @@ from skimage import morphology, transform
 import data as nist
 
 CONDITIONS = ('clean', 'tilted', 'shadow', 'ruled', 'squared', 'pencil', 'thin_pen',
-              'blur_jpeg', 'desk', 'whiteboard', 'exif_rotated', 'phone_12mp')
+              'blur_jpeg', 'desk', 'whiteboard', 'exif_rotated', 'phone_12mp',
+              # what real photos showed (../shared/photos): see page_style
+              'marker_big', 'card_on_desk', 'grey_vignette', 'scan_200px')
 CHARS = nist.CLASS_NAMES          # A-Z, 0-9: what both classifiers can read
 EXIF_ORIENTATION = 0x0112         # the TIFF/EXIF tag number
 # stored image = np.rot90(upright, k) for the EXIF orientation value that
@@ -114,7 +116,7 @@ def draw_glyph(glyph, height, pen, rng):
     return big.astype(np.float32)
 
 
-def random_text(rng, n_lines, words_per_line):
+def random_text(rng, n_lines, words_per_line, max_word=7):
     """Lines of random 'words': mostly letters, some numbers, as on a list."""
     letters, digits = CHARS[:26], CHARS[26:]
     lines = []
@@ -122,7 +124,7 @@ def random_text(rng, n_lines, words_per_line):
         words = []
         for _ in range(rng.integers(*words_per_line, endpoint=True)):
             pool = digits if rng.random() < 0.2 else letters
-            words.append(''.join(rng.choice(pool, rng.integers(2, 7, endpoint=True))))
+            words.append(''.join(rng.choice(pool, rng.integers(2, max_word, endpoint=True))))
         lines.append(words)
     return lines
 
@@ -227,6 +229,12 @@ def lighting(shape, style, rng):
         ramp = (np.cos(a) * xx / W + np.sin(a) * yy / H)
         ramp = (ramp - ramp.min()) / (np.ptp(ramp) + 1e-6)
         light *= 1 - style['gradient'] * ramp
+    if style.get('vignette'):
+        # a phone held close: the light falls off towards one edge
+        a = rng.uniform(0, 2 * np.pi)
+        ramp = np.cos(a) * (xx / W - 0.5) + np.sin(a) * (yy / H - 0.5)
+        ramp = np.clip(ramp / max(np.abs(ramp).max(), 1e-6), 0, 1)
+        light *= 1 - style['vignette'] * ramp ** 2
     if style.get('shadow'):
         # a straight shadow edge (a phone, a hand) through a random point
         a = rng.uniform(0, 2 * np.pi)
@@ -314,6 +322,16 @@ def camera(rgb, style, rng):
     return np.clip(rgb, 0, 255, out=rgb).astype(np.uint8)
 
 
+def shrink(image, owner, scale):
+    """A small scan: the image resized by scale < 1 (anti-aliased), and the
+    owner map with it (nearest)."""
+    shape = np.maximum(16, np.round(np.array(owner.shape) * scale).astype(int))
+    small = Image.fromarray(image).resize((shape[1], shape[0]), Image.LANCZOS)
+    rows = np.minimum((np.arange(shape[0]) + 0.5) / scale, owner.shape[0] - 1).astype(int)
+    cols = np.minimum((np.arange(shape[1]) + 0.5) / scale, owner.shape[1] - 1).astype(int)
+    return np.asarray(small), owner[np.ix_(rows, cols)]
+
+
 def encode(upright, style):
     """The stored file: (bytes, suffix). JPEG for photos; an EXIF-rotated
     page is stored sideways with the orientation tag that turns it upright."""
@@ -394,6 +412,35 @@ def page_style(condition, rng):
                  shadow_softness=4.0, pen=rng.uniform(3, 6), blur=1.0, noise=0.015, jpeg=85)
         s['height'] = rng.uniform(0.025, 0.04) * 2350
         s.update(margin_left=200, margin_right=150, margin_top=200)
+    elif condition == 'marker_big':
+        # a few words in thick marker, letters 8-25% of the photo's height
+        # (smaller when a word would not fit), strokes a tenth to a fifth
+        # of the letter height; stored sideways with an EXIF tag
+        H, W = s['size']
+        s.update(n_lines=int(rng.integers(1, 4)), words_per_line=(1, 2), max_word=6,
+                 line_pitch=rng.uniform(1.3, 1.7), ink=(0.05, 0.05, 0.07), ink_strength=1.0,
+                 exif=int(rng.choice([1, 6, 8])), jpeg=int(rng.integers(80, 95)), wobble=0.03,
+                 margin_left=int(0.06 * W), margin_right=int(0.04 * W), margin_top=int(0.05 * H))
+        s['height'] = min(rng.uniform(0.08, 0.25) * H, 0.85 * W / (6 * (1.0 + s['letter_gap'])))
+        s['pen'] = rng.uniform(0.1, 0.2) * s['height']
+    elif condition == 'card_on_desk':
+        # an index card, a few lines in felt pen, with a light wooden desk on
+        # every side and the hard shadow of a hand or phone across the text
+        s.update(size=(int(W * rng.uniform(0.55, 0.7)), W), n_lines=int(rng.integers(2, 4)),
+                 words_per_line=(1, 3), pen=rng.uniform(0.07, 0.13) * s['height'] * 2,
+                 angle=rng.uniform(-5, 5), desk_grow=rng.uniform(1.4, 1.9),
+                 desk=tuple(rng.uniform(0.6, 0.8) * np.array([1.0, 0.8, 0.6])),
+                 desk_grain=rng.uniform(0.1, 0.2), shadow=rng.uniform(0.3, 0.5),
+                 shadow_softness=rng.uniform(2, 8), gradient=0.2, jpeg=85)
+        s['height'] *= 2
+    elif condition == 'grey_vignette':
+        # thin pencil on grey paper, and a dark vignette at one edge
+        s.update(paper=tuple(rng.uniform(0.55, 0.75) * np.array([1, 1, 0.97])), pen=rng.uniform(1.5, 3.0),
+                 ink=(0.25, 0.25, 0.27), ink_strength=rng.uniform(0.35, 0.6), texture=rng.uniform(0.02, 0.04),
+                 grain=True, vignette=rng.uniform(0.5, 0.75), noise=0.02, jpeg=85)
+    elif condition == 'scan_200px':
+        # a small scan: the whole page brought down to letters 10-14 pixels high
+        s.update(pen=rng.uniform(2.0, 4.0), shrink_to=rng.uniform(10, 14))
     elif condition != 'clean':
         raise ValueError(f'unknown condition {condition!r}; choose from {CONDITIONS}')
     return s
@@ -403,7 +450,8 @@ def make_page(condition, glyphs, labels, rng, name=None):
     """Compose, light and photograph one page of ``condition``; see Page."""
     s = page_style(condition, rng)
     shape = s['size']
-    text = random_text(rng, n_lines=12, words_per_line=(2, 5))
+    text = random_text(rng, n_lines=s.get('n_lines', 12), words_per_line=s.get('words_per_line', (2, 5)),
+                       max_word=s.get('max_word', 7))
     ink, owner, chars, used, lines, baselines = compose_ink(text, glyphs, labels, shape, s, rng)
     if s.get('grain'):    # pencil: graphite leaves a grainy, broken line
         ink *= np.clip(0.75 + 0.35 * smooth_noise(shape, 1.5, rng), 0, 1)
@@ -418,6 +466,8 @@ def make_page(condition, glyphs, labels, rng, name=None):
     elif s['angle']:
         rgb, owner = rotate_page(rgb, owner, s['angle'], rgb[5, 5])
     upright = camera(rgb, s, rng)
+    if s.get('shrink_to'):
+        upright, owner = shrink(upright, owner, s['shrink_to'] / s['height'])
     file_bytes, suffix = encode(upright, s)
     image = decode(file_bytes) if s.get('jpeg') else upright
 

@@ -33,7 +33,7 @@ from collections import namedtuple
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage import filters, measure, morphology, transform
+from skimage import filters, morphology, transform
 
 import nn
 from data import CLASS_NAMES, from_image
@@ -49,16 +49,23 @@ DESK_RATIO = 0.45        # darker than this fraction of the paper, at the photo'
 
 # Sizes relative to the median character height h of the image.
 SPECK = 0.3              # drop components whose larger side is < SPECK h
+THIN_RATIO = 0.4         # ... or whose strokes are < THIN_RATIO of the letters'
 TOO_TALL = 2.5           # drop components taller than TOO_TALL h (lines, edges)
 TOO_WIDE = 4.0           # ... or wider than TOO_WIDE h
 STACK_GAP = 0.6          # merge parts stacked with a vertical gap < STACK_GAP h ...
 MERGED_HEIGHT = 1.5      # ... into a box no taller than MERGED_HEIGHT h
+SPLIT_WIDTH = 2.0        # cut boxes wider than SPLIT_WIDTH h into characters
 SPACE_FACTOR = 0.3       # a space: gap > median gap + SPACE_FACTOR h (see space_after)
 RULE_LENGTH = 3.0        # a straight run of ink longer than RULE_LENGTH h is a ruled line
 RULE_INK_RATIO = 1.6     # ... unless a pixel on it is this much darker than the rule
 FAINT_RATIO = 0.5        # drop components whose peak darkness is < FAINT_RATIO of the letters'
 RUN_FILL = 0.85          # a straight run may have gaps: this fraction of it is ink
 REMNANT = 0.3           # ... and what is left of it: pieces thinner than REMNANT h
+MIN_TEXT = 2             # fewer characters lined up than this: no text
+MIN_LETTER_PIXELS = 6   # ... or letters lower than this in the photo's pixels
+MIN_CONTRAST_TO_NOISE = 8.0  # ... or characters fainter than this many paper noise deviations
+NO_TEXT_CONFIDENCE = 0.3  # ... or the classifier's median confidence under this
+LOW_CONFIDENCE = 0.5     # a character read with less is marked as unsure
 MAX_SKEW = 20.0          # text lines are tilted by at most this many degrees
 
 
@@ -273,22 +280,72 @@ def ink_mask(dark):
 
 
 # ----------------------------------------------------------------------------
+Components = namedtuple('Components', 'labels boxes area stroke')
+
+
+def components(mask):
+    """The 8-connected pieces of ink in a bool mask, measured:
+      labels (H, W) int: 1 + the piece's index, 0 off the ink
+      boxes  (K, 4) [y1, x1, y2, x2], y2 and x2 exclusive (as regionprops' bbox)
+      area   (K,) ink pixels
+      stroke (K,) mean stroke width: a stroke of width s and length L has
+             area s L and 2 L boundary pixels, so s = 2 area / boundary
+             (a one-pixel line measures 2).
+    """
+    labels, n = ndi.label(mask, np.ones((3, 3), bool))
+    boxes = np.array([[ys.start, xs.start, ys.stop, xs.stop] for ys, xs in ndi.find_objects(labels)],
+                     dtype=int).reshape(-1, 4)
+    area = np.bincount(labels.ravel(), minlength=n + 1)[1:]
+    edge = mask & ~ndi.binary_erosion(mask, np.ones((3, 3), bool), border_value=0)
+    boundary = np.bincount(labels[edge], minlength=n + 1)[1:]
+    return Components(labels, boxes, area, 2.0 * area / np.maximum(boundary, 1))
+
+
 def label_boxes(mask):
-    """Boxes (K, 4) [y1, x1, y2, x2] of the 8-connected components of mask,
-    y2 and x2 exclusive, as regionprops' bbox."""
-    labels = measure.label(mask, connectivity=2)
-    return np.array([r.bbox for r in measure.regionprops(labels)], dtype=int).reshape(-1, 4)
+    """Boxes (K, 4) [y1, x1, y2, x2] of the 8-connected components of mask."""
+    return components(mask).boxes
 
 
-def median_height(boxes):
-    """Typical character height: the median box height, recomputed once
-    without the specks the first estimate identifies."""
+def weighted_median(values, weights):
+    """The value below which half of the total weight lies."""
+    order = np.argsort(values, kind='stable')
+    cum = np.cumsum(np.asarray(weights, float)[order])
+    return float(np.asarray(values)[order][np.searchsorted(cum, cum[-1] / 2)])
+
+
+def median_height(boxes, area=None, shape=None):
+    """Typical character height h.
+
+    Each piece of ink counts by its ink area (``area``, when given), so a
+    page's letters outweigh any number of specks (sensor noise, desk grain,
+    dust), which are many but small; a median over pieces would be a
+    speck's height. With the image's shape, pieces that touch its border
+    are left out when others do not (the desk or a page edge cut by the
+    frame weighs a lot of ink). Recomputed once over the pieces that are
+    letter-sized for that first estimate: between SPECK h and TOO_TALL h
+    tall, at most TOO_WIDE h wide (a ruled line weighs a lot of ink too).
+    """
+    boxes = np.asarray(boxes).reshape(-1, 4)
+    area = np.ones(len(boxes)) if area is None else np.asarray(area, float)
+    if shape is not None:
+        inside = ~touches_frame(boxes, shape)
+        if inside.any():
+            boxes, area = boxes[inside], area[inside]
     if len(boxes) == 0:
         return 0.0
-    h = np.median(boxes[:, 2] - boxes[:, 0])
-    sides = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-    kept = boxes[sides >= SPECK * h]
-    return float(np.median(kept[:, 2] - kept[:, 0])) if len(kept) else float(h)
+    heights, widths = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    h = weighted_median(heights, area)
+    sized = ((np.maximum(heights, widths) >= SPECK * h) & (heights <= TOO_TALL * h)
+             & (widths <= TOO_WIDE * h))
+    return weighted_median(heights[sized], area[sized]) if sized.any() else h
+
+
+def text_stroke(comps, char_h):
+    """The letters' stroke width: the area-weighted median stroke of the
+    letter-sized pieces (half to 1.5 letter heights tall)."""
+    h = comps.boxes[:, 2] - comps.boxes[:, 0]
+    letters = (h >= 0.5 * char_h) & (h <= 1.5 * char_h)
+    return weighted_median(comps.stroke[letters], comps.area[letters]) if letters.any() else 0.0
 
 
 def stacked(a, others, char_h):
@@ -324,20 +381,23 @@ def merge_stacked(boxes, char_h):
     return boxes
 
 
-def filter_boxes(boxes, char_h):
-    """Drop anything much taller or wider than a character: ruled lines,
-    page edges, shadows. (Specks are dropped after merging, since some are
-    the detached parts of a character.)"""
+def fits_a_letter(boxes, char_h):
+    """bool (K,): not much taller or wider than a character (ruled lines,
+    page edges and shadows are). Specks are dropped after merging, since
+    some are the detached parts of a character."""
     h = boxes[:, 2] - boxes[:, 0]
     w = boxes[:, 3] - boxes[:, 1]
-    return boxes[(h <= TOO_TALL * char_h) & (w <= TOO_WIDE * char_h)]
+    return (h <= TOO_TALL * char_h) & (w <= TOO_WIDE * char_h)
 
 
-def ink_at_work_scale(image):
+def ink_at_work_scale(image, light_ink=False):
     """Steps 1-4 and a closing: checked image -> (ink mask at the working
-    resolution, its darkness image, the block size factor it was reduced by)."""
+    resolution, its darkness image, the block size factor it was reduced by).
+    light_ink reads ink lighter than its ground (chalk on a blackboard)."""
     factor = work_factor(image.shape)
     gray = to_gray(downscale(image, factor))
+    if light_ink:     # downscale keeps the dtype's range: 0-255 for uint8
+        gray = (np.iinfo(image.dtype).max if np.issubdtype(image.dtype, np.integer) else 1.0) - gray
     paper = paper_brightness(gray)
     dark = ink_darkness(gray, paper)
     mask = ink_mask(dark) & ~off_page(paper, dark)
@@ -482,44 +542,156 @@ def remove_rules(mask, dark, angle, length, char_h):
 # ----------------------------------------------------------------------------
 # Components -> character boxes, without ghosts
 # ----------------------------------------------------------------------------
-def drop_faint(boxes, labels_max, char_h):
-    """Keep components whose peak darkness is at least FAINT_RATIO of the
-    typical character's: the ghosts of erased writing and paper texture
-    are much fainter than what was written last. labels_max (K,) is each
-    box's peak darkness."""
-    if len(boxes) == 0:
+def touches_frame(boxes, shape):
+    """bool (K,): the box reaches the image's border (within 2 pixels: the
+    mask's closing erodes its outermost pixel)."""
+    return ((boxes[:, :2] <= 2).any(1) | (boxes[:, 2] >= shape[0] - 2) | (boxes[:, 3] >= shape[1] - 2))
+
+
+def along_the_frame(boxes, shape, ratio=3.0):
+    """bool (K,): pieces that touch the image's border and run along it, at
+    least ``ratio`` times longer along that border than across: the edge of
+    the page or the desk beside it, cut by the frame, not a letter."""
+    h, w = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    side = (boxes[:, 1] <= 2) | (boxes[:, 3] >= shape[1] - 2)
+    end = (boxes[:, 0] <= 2) | (boxes[:, 2] >= shape[0] - 2)
+    return (side & (h >= ratio * w)) | (end & (w >= ratio * h))
+
+
+def split_wide(boxes, mask, char_h):
+    """Cut boxes wider than SPLIT_WIDTH letter heights (letters that touch,
+    joined writing) into as many characters as the typical letter width
+    fits, each cut at the column with the least ink within a quarter of a
+    letter of where even spacing puts it; each part's box is shrunk to its
+    own ink. Returns the boxes, the wide ones replaced by their parts."""
+    widths = boxes[:, 3] - boxes[:, 1]
+    wide = widths > SPLIT_WIDTH * char_h
+    if not wide.any():
         return boxes
+    letter_w = np.median(widths[~wide]) if (~wide).any() else 0.8 * char_h
+    out = [boxes[~wide]]
+    for y1, x1, y2, x2 in boxes[wide]:
+        ink = mask[y1:y2, x1:x2]
+        profile = ink.sum(0)
+        k = max(2, int(round((x2 - x1) / letter_w)))
+        step, reach = (x2 - x1) / k, max(1, int(letter_w / 4))
+        cuts = [0]
+        for i in range(1, k):
+            t = int(i * step)
+            lo, hi = max(cuts[-1] + 1, t - reach), min(x2 - x1 - 1, t + reach + 1)
+            cuts.append(lo + int(np.argmin(profile[lo:hi])) if hi > lo else t)
+        cuts.append(x2 - x1)
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            rows = np.flatnonzero(ink[:, a:b].any(1))
+            if len(rows):
+                out.append(np.array([[y1 + rows[0], x1 + a, y1 + rows[-1] + 1, x1 + b]]))
+    return np.concatenate(out).astype(int)
+
+
+def not_faint(boxes, peak, char_h):
+    """Which components (bool (K,)) have a peak darkness of at least
+    FAINT_RATIO of the letters': the ghosts of erased writing, paper
+    texture and the grain of a desk are much fainter than what was written
+    last. peak (K,) is each component's darkest value.
+
+    The letters' darkness is the median peak of the letter-sized pieces,
+    or, where those fall into two clearly apart groups (Otsu's split of
+    their peaks; the darker group's median over 1 / FAINT_RATIO times the
+    fainter's) and the darker holds at least a fifth of them, of the darker
+    group: a desk around a small card can have more letter-sized grain than
+    the card has letters."""
     sides = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-    letters = labels_max[sides >= 0.5 * char_h]
+    letters = peak[sides >= 0.5 * char_h]
     if len(letters) == 0:
-        return boxes
-    return boxes[labels_max >= FAINT_RATIO * np.median(letters)]
+        return np.ones(len(boxes), bool)
+    if letters.max() > letters.min():
+        split = letters > filters.threshold_otsu(letters)
+        darker, fainter = letters[split], letters[~split]
+        if len(darker) >= 0.2 * len(letters) and np.median(darker) * FAINT_RATIO > np.median(fainter):
+            letters = darker
+    return peak >= FAINT_RATIO * np.median(letters)
 
 
 def character_boxes(mask, dark=None):
     """Steps 5-6: ink mask -> (N, 4) character boxes in the mask's pixels.
-    The median height is measured again once lines and page edges are gone.
-    With dark (the darkness image), components much fainter than the
-    letters are dropped too."""
-    labels = measure.label(mask, connectivity=2)
-    props = measure.regionprops(labels, intensity_image=dark)
-    boxes = np.array([r.bbox for r in props], dtype=int).reshape(-1, 4)
-    char_h = median_height(boxes)
-    if dark is not None and len(props):
-        peak = np.array([r.intensity_max for r in props], float)
-        big = filter_boxes(boxes, char_h)
-        boxes = drop_faint(boxes, peak, median_height(big))
-    boxes = filter_boxes(boxes, char_h)
-    char_h = median_height(boxes)
-    boxes = merge_stacked(boxes, char_h)
+
+    Components much taller or wider than a letter go (lines, edges,
+    shadows), and those that run along the frame (``along_the_frame``); so
+    do those whose strokes are under THIN_RATIO of the
+    letters' (the grain of a desk, paper fibres beside a marker's strokes),
+    and, with dark (the darkness image), those much fainter than the
+    letters. The letter height is measured again without them, the parts
+    of one character are merged, and specks go last."""
+    comps = components(mask)
+    boxes = comps.boxes
+    if len(boxes) == 0:
+        return boxes
+    char_h = median_height(boxes, comps.area, mask.shape)
+    keep = fits_a_letter(boxes, char_h) & ~along_the_frame(boxes, mask.shape)
+    if dark is not None:
+        peak = ndi.maximum(dark, comps.labels, np.arange(1, len(boxes) + 1))
+        keep &= not_faint(boxes, np.asarray(peak, float), median_height(boxes[keep], comps.area[keep]))
+    keep &= comps.stroke >= THIN_RATIO * text_stroke(comps, char_h)
+    boxes = boxes[keep]
+    char_h = median_height(boxes, comps.area[keep])
+    boxes = split_wide(merge_stacked(boxes, char_h), mask, char_h)
     return boxes[np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) >= SPECK * char_h]
 
 
 def letter_height(mask):
-    """Median height of the components of mask once those much taller or
-    wider than a letter are left out."""
-    boxes = label_boxes(mask)
-    return median_height(filter_boxes(boxes, median_height(boxes)))
+    """The letters' height in a mask (``median_height``, by ink area)."""
+    comps = components(mask)
+    return median_height(comps.boxes, comps.area, mask.shape)
+
+
+def contrast_to_noise(boxes, mask, dark):
+    """How far the characters stand out of the paper's own noise: the
+    median over boxes of the darkest ink in each, divided by the robust
+    standard deviation of the darkness away from the ink. Writing stands
+    far out (15 to thousands on real photos); desk grain and the noise of
+    blank paper, which thresholds let through here and there, do not
+    (under 8)."""
+    if len(boxes) == 0:
+        return 0.0
+    peaks = [(dark[y1:y2, x1:x2] * mask[y1:y2, x1:x2]).max() for y1, x1, y2, x2 in boxes]
+    away = dark[::2, ::2][~ndi.binary_dilation(mask, iterations=3)[::2, ::2]]
+    if len(away) == 0:
+        return np.inf
+    noise = 1.4826 * np.median(np.abs(away - np.median(away)))
+    return float(np.median(peaks) / max(noise, 1e-4))
+
+
+def find_boxes(image, light_ink=False):
+    """Steps 1-6 on a checked image: (boxes (N, 4) at the working
+    resolution, the cleaned ink mask, the block size factor, and how much
+    the result looks like text: ``text_score``, or 0 when the characters
+    are under MIN_LETTER_PIXELS high in the photo or do not stand out of
+    the paper's noise, ``contrast_to_noise``)."""
+    mask, dark, factor = ink_at_work_scale(image, light_ink)
+    # The angle of the lines (text or ruled) says which way rules run. Rules
+    # that cross the page go first; then the letter height, measured without
+    # them, says how long a shorter straight line must be to be a rule.
+    angle = skew_of_mask(mask)
+    mask = remove_rules(mask, dark, angle, max(mask.shape) / 4, 0)
+    char_h = letter_height(mask)
+    mask = remove_rules(mask, dark, angle, RULE_LENGTH * char_h, char_h)
+    boxes = character_boxes(mask, dark)
+    legible = (median_height(boxes) * factor >= MIN_LETTER_PIXELS
+               and contrast_to_noise(boxes, mask, dark) >= MIN_CONTRAST_TO_NOISE)
+    return boxes, mask, factor, text_score(boxes) if legible else 0
+
+
+def text_score(boxes):
+    """How much the boxes look like text: the number of them that share a
+    line (``group_lines``) with at least one other box of a similar height
+    (within a factor of two of the line's median). Specks, grain and
+    noise scatter; writing lines up."""
+    score = 0
+    for line in group_lines(boxes):
+        h = boxes[line, 2] - boxes[line, 0]
+        if len(line) >= 2:
+            score += int(np.sum((h >= 0.5 * np.median(h)) & (h <= 2 * np.median(h))))
+    return score
 
 
 def findLetters(image):
@@ -532,17 +704,23 @@ def findLetters(image):
              character); N = 0 for a page without characters.
       bw     (H, W) float image, 0.0 where there is ink and 1.0 elsewhere.
     Raises ValueError for an array that is not an image or is under 16x16.
+
+    Dark ink on light paper is read first. When under half of what that
+    finds lines up like text (``text_score``), or the photo is mostly dark,
+    ink lighter than its ground (chalk, a white pen on black) is tried too,
+    and the reading that looks more like text is kept. When neither has MIN_TEXT characters in lines,
+    there is no text: no boxes, and a blank bw.
     """
     image = check_image(image)
-    mask, dark, factor = ink_at_work_scale(image)
-    # The angle of the lines (text or ruled) says which way rules run. Rules
-    # that cross the page go first; then the letter height, measured without
-    # them, says how long a shorter straight line must be to be a rule.
-    angle = skew_of_mask(mask)
-    mask = remove_rules(mask, dark, angle, max(mask.shape) / 4, 0)
-    char_h = letter_height(mask)
-    mask = remove_rules(mask, dark, angle, RULE_LENGTH * char_h, char_h)
-    boxes = character_boxes(mask, dark)
+    best = find_boxes(image)
+    mostly_dark = np.median(to_gray(image[::8, ::8])) < 0.5
+    if best[3] < 0.5 * len(best[0]) or best[3] < MIN_TEXT or mostly_dark:
+        other = find_boxes(image, light_ink=True)
+        if other[3] > best[3]:
+            best = other
+    boxes, mask, factor, score = best
+    if score < MIN_TEXT:
+        return np.zeros((0, 4), int), np.ones(image.shape[:2], np.float32)
     bboxes = np.minimum(boxes * factor, np.array(image.shape[:2] * 2))
     return bboxes, upscale_mask(mask, factor, image.shape[:2])
 
@@ -586,7 +764,10 @@ def character_mask(bw, box):
         ys, xs = sl
         inside[i] = (ys.start + Y1 >= y1 and ys.stop + Y1 <= y2
                      and xs.start + X1 >= x1 and xs.stop + X1 <= x2)
-    return inside[labels][y1 - Y1:y2 - Y1, x1 - X1:x2 - X1]
+    own = inside[labels][y1 - Y1:y2 - Y1, x1 - X1:x2 - X1]
+    # letters that touch were cut apart by findLetters (split_wide): then
+    # no piece lies wholly inside, and the box's own ink is the character
+    return own if own.any() else ink[y1 - Y1:y2 - Y1, x1 - X1:x2 - X1]
 
 
 def character_darkness(image, bw, box):
@@ -609,11 +790,13 @@ def character_darkness(image, bw, box):
     H, W = bw.shape
     Y1, X1, Y2, X2 = max(y1 - m, 0), max(x1 - m, 0), min(y2 + m, H), min(x2 + m, W)
     gray = to_gray(image[Y1:Y2, X1:X2])
+    own = np.zeros(gray.shape, bool)
+    own[y1 - Y1:y2 - Y1, x1 - X1:x2 - X1] = character_mask(bw, box)
+    if own.any() and gray[own].mean() > gray[~own].mean():
+        gray = 1.0 - gray          # light ink on a dark ground (findLetters read it so)
     k = max(3, int(0.4 * size) | 1)
     paper = ndi.uniform_filter(ndi.maximum_filter(gray, k, mode='nearest'), k, mode='nearest')
     dark = np.clip(1.0 - gray / np.maximum(paper, 1e-3), 0.0, 1.0)
-    own = np.zeros(gray.shape, bool)
-    own[y1 - Y1:y2 - Y1, x1 - X1:x2 - X1] = character_mask(bw, box)
     if not own.any():
         return np.zeros_like(dark), own
     near = ndi.distance_transform_edt(~own) <= max(2.0, 0.06 * size)
@@ -803,10 +986,36 @@ def consistent_word(word):
     return ''.join(LOOKALIKE.get(c, c) for c in word)
 
 
-def line_text(chars, line_boxes, word_rule=True):
-    """One line's text: its words joined by single spaces."""
+def consistent_word_probs(probs):
+    """The same rule, with the group chosen by the classifier's
+    probabilities: probs (n, 36) over CLASS_NAMES (A-Z, then 0-9) -> the
+    word, all letters or all digits, whichever group holds more of the
+    probability summed over the word (ties go to letters). A character read
+    in the other group becomes its lookalike there ("0" -> "O") or, without
+    one, the most probable character of the word's group. "D00P", its 0s
+    barely ahead of O, becomes "DOOP"; "21J50" becomes "21250"."""
+    probs = np.asarray(probs, float).reshape(-1, len(CLASS_NAMES))
+    best = [CLASS_NAMES[k] for k in probs.argmax(1)]
+    if len(probs) < 2:
+        return ''.join(best)
+    digits = probs[:, 26:].sum() > probs[:, :26].sum()
+    swap = LOOKALIKE_DIGIT if digits else LOOKALIKE
+    in_group = probs[:, 26:].argmax(1) + 26 if digits else probs[:, :26].argmax(1)
+    return ''.join(c if c.isdigit() == digits else swap.get(c, CLASS_NAMES[k])
+                   for c, k in zip(best, in_group))
+
+
+def line_text(chars, line_boxes, word_rule=True, probs=None):
+    """One line's text: its words joined by single spaces. With probs (n,
+    36), the classifier's probabilities, the word rule weighs them
+    (``consistent_word_probs``)."""
     words = line_words(chars, line_boxes)
-    return ' '.join(consistent_word(w) for w in words) if word_rule else ' '.join(words)
+    if not word_rule:
+        return ' '.join(words)
+    if probs is None:
+        return ' '.join(consistent_word(w) for w in words)
+    starts = np.cumsum([0] + [len(w) for w in words])
+    return ' '.join(consistent_word_probs(probs[a:b]) for a, b in zip(starts[:-1], starts[1:]))
 
 
 # ----------------------------------------------------------------------------
@@ -899,14 +1108,26 @@ def read_text(boxes, bw, classify, image=None):
         image = check_image(image)
         crops = [character_crop(image, bw, b, angle, fmt) for b in boxes]
     crops = np.array(crops, dtype=np.float32).reshape(-1, fmt.size, fmt.size)
-    chars = [str(c) for c in classify(crops)] if len(crops) else []
+    probs = None
+    if hasattr(classify, 'probabilities'):
+        probs = np.asarray(classify.probabilities(crops), float).reshape(-1, len(CLASS_NAMES))
+        chars = [CLASS_NAMES[k] for k in probs.argmax(1)]
+    else:
+        chars = [str(c) for c in classify(crops)] if len(crops) else []
     if len(chars) != len(crops):
         raise ValueError(f'the classifier returned {len(chars)} characters for {len(crops)} crops')
+    confidence = None if probs is None else probs.max(1)
+    if confidence is not None and len(confidence) and np.median(confidence) < NO_TEXT_CONFIDENCE:
+        # most marks read as nothing in particular: grain, noise, not writing
+        return {'text': '', 'raw_text': '', 'boxes': boxes[:0], 'line_of': line_of[:0],
+                'crops': crops[:0], 'chars': [], 'angle': angle, 'confidence': confidence[:0],
+                'rejected': len(boxes), 'rejected_confidence': float(np.median(confidence))}
     per_line = [np.flatnonzero(line_of == k) for k in range(len(lines))]
-    text, raw = ('\n'.join(line_text([chars[i] for i in idx], boxes[idx], rule) for idx in per_line)
+    text, raw = ('\n'.join(line_text([chars[i] for i in idx], boxes[idx], rule,
+                                     None if probs is None else probs[idx]) for idx in per_line)
                  for rule in (True, False))
-    return {'text': text, 'raw_text': raw, 'boxes': boxes, 'line_of': line_of,
-            'crops': crops, 'chars': chars, 'angle': angle}
+    return {'text': text, 'raw_text': raw, 'boxes': boxes, 'line_of': line_of, 'crops': crops,
+            'chars': chars, 'angle': angle, 'confidence': confidence, 'rejected': 0}
 
 
 MLP_SHAPES = {'Wlayer1': (1024, 64), 'blayer1': (64,), 'Woutput': (64, 36), 'boutput': (36,)}
@@ -918,10 +1139,12 @@ def mlp_classifier(params):
     each upright crop is flattened with data.from_image."""
     layers = classifier_layers(nn)
 
+    def probabilities(crops):
+        return predict(nn, from_image(np.asarray(crops, np.float32)), params, layers)
+
     def classify(crops):
-        x = from_image(np.asarray(crops, np.float32))
-        probs = predict(nn, x, params, layers)
-        return [CLASS_NAMES[k] for k in np.argmax(probs, axis=1)]
+        return [CLASS_NAMES[k] for k in np.argmax(probabilities(crops), axis=1)]
+    classify.probabilities = probabilities
     # The same network on images in its training format (N, 32, 32), ink 1
     # on 0, upright: what the OCR validation compares crops against.
     classify.native = lambda images: classify(1.0 - np.asarray(images, np.float32))

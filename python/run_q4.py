@@ -36,6 +36,7 @@ Writes to DIR (default results/q4/, or results/q4_emnist/ with --classifier emni
 """
 import threads  # noqa: F401,I001  (first line: sets the math libraries' threads before numpy loads)
 
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -127,21 +128,23 @@ def show_image(ax, image, width=1300):
     ax.set_axis_off()
 
 
-def draw_boxes(ax, boxes, chars=None, lw=1.2):
-    """Red boxes, with the character read above each (blue) when given.
+def draw_boxes(ax, boxes, chars=None, lw=1.2, unsure=None):
+    """Red boxes, with the character read above each (blue) when given;
+    boxes marked in unsure (bool (N,)) are orange, their character too.
     All the outlines are one LineCollection: a page's hundreds of boxes
     then draw many times faster than as one patch each."""
     if not len(boxes):
         return
+    unsure = np.zeros(len(boxes), bool) if unsure is None else np.asarray(unsure)
     y1, x1, y2, x2 = np.asarray(boxes, float).T
     corners = [(x1, y1), (x2, y1), (x2, y2), (x1, y2), (x1, y1)]
     outlines = np.stack([np.stack(c, 1) for c in corners], 1)       # (N, 5 points, xy)
-    ax.add_collection(LineCollection(outlines, colors='red', linewidths=lw))
+    ax.add_collection(LineCollection(outlines, colors=np.where(unsure, 'orange', 'red'), linewidths=lw))
     if chars is not None:
         size = np.median(y2 - y1)
         for k in range(len(boxes)):
-            ax.text(x1[k], y1[k] - 0.08 * size, chars[k], color='blue', fontsize=9, fontweight='bold',
-                    va='bottom')
+            ax.text(x1[k], y1[k] - 0.08 * size, chars[k], color='orange' if unsure[k] else 'blue',
+                    fontsize=9, fontweight='bold', va='bottom')
 
 
 def plot_boxes(image, result, path, title):
@@ -149,9 +152,48 @@ def plot_boxes(image, result, path, title):
     h, w = image.shape[:2]
     fig, ax = plt.subplots(figsize=(12, 12 * h / w + 0.6))
     show_image(ax, image)
-    draw_boxes(ax, result['boxes'], result['chars'])
-    ax.set_title(title + '\nred: findLetters boxes, blue: the classifier\'s reading of each')
+    confidence = result['confidence']
+    unsure = None if confidence is None else confidence < q4.LOW_CONFIDENCE
+    draw_boxes(ax, result['boxes'], result['chars'], unsure=unsure)
+    ax.set_title(title + '\nred: findLetters boxes, blue: the classifier\'s reading of each, '
+                 f'orange: read with confidence under {q4.LOW_CONFIDENCE:.0%}')
     save_figure(fig, path)
+
+
+def dev_photos_folder(given, quick):
+    """The folder of real photos to score as a development set: --dev-photos
+    when given; otherwise, unless --quick, the mirror's photos/ ($HW5_MIRROR,
+    else ../shared beside the repo) when it holds a truth.json."""
+    if given is not None:
+        if not (given / 'truth.json').is_file():
+            raise UsageError(f'--dev-photos {given} has no truth.json; pass a folder of photos with a '
+                             'truth.json mapping each file name to its text')
+        return given
+    mirror = Path(os.environ.get('HW5_MIRROR') or REPO_ROOT.parent / 'shared')
+    found = mirror if mirror.is_absolute() else REPO_ROOT / mirror
+    return None if quick or not (found / 'photos' / 'truth.json').is_file() else found / 'photos'
+
+
+def read_dev_photos(folder, classify, classifier, out):
+    """Read and score every photo named in folder/truth.json, as the photos
+    are (their files get a dev_ prefix); returns the summary for metrics.json."""
+    data = load_json(folder / 'truth.json')
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise UsageError(f'{folder / "truth.json"} must map each photo\'s file name to its text')
+    print(f'\nDevelopment photos ({folder}): real photos that Q4 was tuned on, not a held-out test')
+    entries = {}
+    for file, text in sorted(data.items()):
+        path = folder / file
+        entries[f'dev_{path.stem}'] = read_image(path, f'dev_{path.stem}', classify, classifier,
+                                                 {path.stem: text}, out)
+    scores = {k: v['char_accuracy'] for k, v in entries.items()}
+    print(f'\ndevelopment photos: mean character accuracy {np.mean(list(scores.values())):.3f} over '
+          f'{len(scores)}, lowest {min(scores.values()):.3f}')
+    return {'folder': shown_path(folder), 'photos': len(scores),
+            'note': 'a development set: real photos Q4 was tuned on, not a held-out score',
+            'char_accuracy': {k[4:]: v for k, v in scores.items()},
+            'mean_char_accuracy': float(np.mean(list(scores.values()))),
+            'min_char_accuracy': float(min(scores.values())), 'images': entries}
 
 
 def load_ground_truth(path):
@@ -179,6 +221,14 @@ def read_page(image, classify):
     return q4.read_text(boxes, bw, classify, image)
 
 
+def no_text_message(result):
+    """One line on why a photo gave no text."""
+    if result['rejected']:
+        return (f'(no text found: the {result["rejected"]} marks findLetters found read as characters '
+                f'with a median confidence of only {result["rejected_confidence"]:.2f}, so none is written)')
+    return '(no text found: nothing on the photo lines up like writing)'
+
+
 def read_image(path, name, classify, classifier, truth, out):
     """Read one image's text, save its text and figures; return its metrics."""
     image = load_image(path)
@@ -189,16 +239,25 @@ def read_image(path, name, classify, classifier, truth, out):
             raise UsageError(f'{path}: {e}') from None
     result = q4.read_text(boxes, bw, classify, image)
     n_lines = len(set(result['line_of'].tolist()))
-    print(f'\n{path.name}: {len(boxes)} characters in {n_lines} lines, tilt {result["angle"]:.1f} '
+    print(f'\n{path.name}: {len(result["boxes"])} characters in {n_lines} lines, tilt {result["angle"]:.1f} '
           f'degrees (findLetters {t.seconds:.2f} s)')
-    print(result['text'] or '(no text found)')
+    print(result['text'] or no_text_message(result))
+    confidence = result['confidence']
+    if confidence is not None and len(confidence):
+        print(f'confidence per character: median {np.median(confidence):.2f}, '
+              f'{int(np.sum(confidence < q4.LOW_CONFIDENCE))} of {len(confidence)} under '
+              f'{q4.LOW_CONFIDENCE:.0%} (orange in the boxes figure)')
 
     save_text(out / f'{name}.txt', result['text'] + '\n' if result['text'] else '')
-    entry = {'path': shown_path(path), 'boxes': len(boxes), 'lines': n_lines,
+    found = len(result['boxes'])
+    entry = {'path': shown_path(path), 'boxes': found, 'lines': n_lines,
              'tilt_degrees': result['angle'], 'findletters_seconds': t.seconds,
              'text': result['text'], 'raw_text': result['raw_text'],
-             'files': [f'{name}.txt', f'{name}_boxes.png'] + ([f'{name}_crops.png'] if len(boxes) else [])}
-    title = f'{path.name}: {len(boxes)} characters found'
+             'chars': result['chars'],
+             'confidence': None if confidence is None else [round(float(c), 3) for c in confidence],
+             'no_text': None if result['text'] else no_text_message(result),
+             'files': [f'{name}.txt', f'{name}_boxes.png'] + ([f'{name}_crops.png'] if found else [])}
+    title = f'{path.name}: {found} characters found'
     if path.stem in truth:
         entry['char_accuracy'] = q4.char_accuracy(result['text'], truth[path.stem])
         entry['char_accuracy_raw'] = q4.char_accuracy(result['raw_text'], truth[path.stem])
@@ -206,7 +265,7 @@ def read_image(path, name, classify, classifier, truth, out):
               f'(the classifier alone, without the word rule: {entry["char_accuracy_raw"]:.3f})')
         title += f', character accuracy {entry["char_accuracy"]:.0%}'
     plot_boxes(image, result, writable(out / f'{name}_boxes.png'), title)
-    if len(boxes):
+    if found:
         side = len(result['crops'][0])     # 32 for the MLP (NIST36's size), 28 for the EMNIST CNN
         image_grid(result['crops'], writable(out / f'{name}_crops.png'),
                    f'{path.name}: the {side}x{side} inputs of the {classifier} classifier and what it read',
@@ -326,6 +385,10 @@ def main():
                         help='seed of the page set')
     parser.add_argument('--data-dir', type=Path, default=DATA_DIR,
                         help='datasets folder (test-split handwriting for the pages)')
+    parser.add_argument('--dev-photos', type=Path, default=None,
+                        help='a folder of real photos with a truth.json ({file name: text}) to score as '
+                             'a development set (default: $HW5_MIRROR/photos or ../shared/photos when '
+                             'present, except with --quick)')
     parser.add_argument('--out', type=Path, default=None,
                         help='output folder (default results/q4, or results/q4_emnist)')
     parser.add_argument('--force', action='store_true',
@@ -334,6 +397,7 @@ def main():
     args = parser.parse_args()
     paths = image_paths(args.images)
     truth = load_ground_truth(args.ground_truth)
+    dev_folder = dev_photos_folder(args.dev_photos, args.quick)
     classify = load_classifier(args.classifier, args.weights)
     default_out = RESULTS_DIR / ('q4' if args.classifier == 'mlp' else f'q4_{args.classifier}')
     out = prepare_output_dir(args.out or default_out, args.force)
@@ -341,12 +405,13 @@ def main():
     names = output_names(paths)
     with Timer() as total:
         per_image = {names[p]: read_image(p, names[p], classify, args.classifier, truth, out) for p in paths}
+        dev = read_dev_photos(dev_folder, classify, args.classifier, out) if dev_folder else None
         pages = (validate_on_pages(args.classifier, classify, args.pages, args.page_seed, args.data_dir, out)
                  if args.pages else None)
 
     scored = {k: v['char_accuracy'] for k, v in per_image.items() if 'char_accuracy' in v}
     raw = [v['char_accuracy_raw'] for v in per_image.values() if 'char_accuracy_raw' in v]
-    files = [f for v in per_image.values() for f in v['files']]
+    files = [f for v in [*per_image.values(), *(dev['images'].values() if dev else [])] for f in v['files']]
     files += ['pages_accuracy.png', 'pages_examples.png'] if pages else []
     metrics = {'classifier': args.classifier,
                'weights': shown_path(args.weights) if args.classifier == 'mlp' else None,
@@ -355,7 +420,7 @@ def main():
                'mean_char_accuracy_raw': float(np.mean(raw)) if raw else None,
                'metric': '1 - Levenshtein distance / length, on upper-case letters and digits '
                          '(spaces and punctuation removed); _raw: without the word rule',
-               'images': per_image, 'validation_pages': pages, 'files': files,
+               'images': per_image, 'dev_photos': dev, 'validation_pages': pages, 'files': files,
                'seed': args.page_seed if pages else None, 'seconds': total.seconds}
     if scored:
         print(f'\nmean character accuracy over {len(scored)} images: {metrics["mean_char_accuracy"]:.3f} '

@@ -85,9 +85,9 @@ def main():
     add_output_args(parser, 'q6')
     add_nn_arg(parser)
     args = parser.parse_args()
-    nn = load_nn(args.nn)
     params = load_params(args.weights, ae.param_shapes(), made_by='run_q5.py')
     ae_seed = autoencoder_seed(args.weights)
+    nn = load_nn(args.nn)  # after the weights' checks: checking a student's nn.py takes seconds
 
     with Timer() as total:
         splits = load_all(args.data_dir)

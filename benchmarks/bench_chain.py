@@ -23,6 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'python'))
 
+import threads  # noqa: E402,F401,I001  (first: sets the math libraries' threads before numpy loads)
+
 import argparse  # noqa: E402
 import os  # noqa: E402
 import subprocess  # noqa: E402

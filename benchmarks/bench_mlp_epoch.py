@@ -5,9 +5,9 @@ side by side in one run.
     python benchmarks/bench_mlp_epoch.py [--epochs 5] [--torch-threads N] [--data-dir data]
 
 Three ways to train an epoch, each in both dtypes:
-  numpy train_epoch   this project's loop (nn.train_epoch, what run_q3.py
-                      runs): batches gathered one at a time, no gradient
-                      for the input of the first layer
+  numpy train_epoch   run_q3.py's loop (run_q3.train_epoch) on this
+                      project's nn.py, with its fast paths: batches gathered
+                      one at a time, no gradient for the input of the first layer
   numpy handout calls the handout's run_q3 loop written with its plain calls,
                       on the data as the handout loads it (scipy.io.loadmat's
                       arrays as stored: column-major pixels, uint8 labels):
@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'python'))
 
-import nn  # noqa: E402,I001  (first: it sets the BLAS threads before numpy loads)
+import threads  # noqa: E402,F401,I001  (first: sets the math libraries' threads before numpy loads)
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
@@ -42,8 +42,11 @@ import numpy as np  # noqa: E402
 import scipy.io  # noqa: E402
 import torch  # noqa: E402
 
+import nn  # noqa: E402
 from data import load_nist36  # noqa: E402
-from util import DATA_DIR  # noqa: E402
+from network import classifier_layers, sgd_update  # noqa: E402
+from run_q3 import train_epoch  # noqa: E402
+from util import DATA_DIR, linear_deriv  # noqa: E402
 
 LR = 1e-2  # per example, as in run_q3.py (summed loss)
 DTYPES = {'float32': (np.float32, torch.float32), 'float64': (np.float64, torch.float64)}
@@ -68,9 +71,8 @@ def handout_data(data_dir, dtype):
 
 def train_epoch_runner(x, y, batch_size):
     params, rng = numpy_params(x.dtype), np.random.default_rng(0)
-    layers = nn.classifier_layers()
-    return lambda: nn.train_epoch(x, y, params, layers, nn.softmax_cross_entropy,
-                                  lambda p: nn.sgd_update(p, LR), batch_size, rng)
+    layers = classifier_layers(nn)
+    return lambda: train_epoch(nn, x, y, params, layers, LR, batch_size, rng)
 
 
 def handout_runner(x, y, batch_size):
@@ -82,9 +84,9 @@ def handout_runner(x, y, batch_size):
             probs = nn.forward(h1, params, 'output', nn.softmax)
             loss, acc = nn.compute_loss_and_acc(yb, probs)
             delta1 = probs - yb
-            delta2 = nn.backwards(delta1, params, 'output', nn.linear_deriv)
+            delta2 = nn.backwards(delta1, params, 'output', linear_deriv)
             nn.backwards(delta2, params, 'layer1', nn.sigmoid_deriv)
-            nn.sgd_update(params, LR)
+            sgd_update(params, LR)
     return epoch
 
 

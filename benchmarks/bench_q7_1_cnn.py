@@ -40,7 +40,7 @@ import torch.nn.functional as F  # noqa: E402
 import torchvision  # noqa: E402
 
 from q7_models import CNN  # noqa: E402
-from torch_common import autocast, cpu_has_native_bf16, use_precision  # noqa: E402
+from torch_common import autocast, cpu_has_native_bf16  # noqa: E402
 
 CPU = torch.device('cpu')
 
@@ -76,13 +76,12 @@ class TextbookCNN(nn.Module):
 def ms_per_1000(model, channels, size, classes, batches, batch_size=128, precision='float32'):
     """Median over batches of one training step, scaled to 1000 images, in
     ``precision`` as the scripts compute (torch_common.autocast)."""
-    use_precision(precision, CPU)
     opt = torch.optim.AdamW(model.parameters(), 1e-3)
     x, y = torch.rand(batch_size, channels, size, size), torch.randint(0, classes, (batch_size,))
     times = []
     for i in range(batches + 3):
         start = time.perf_counter()
-        with autocast(CPU):
+        with autocast(CPU, precision):
             loss = F.cross_entropy(model(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -97,11 +96,10 @@ def squeezenet_ms_per_image(precision, batches=10, batch_size=4):
     run_q7_2.py uses offline, with the mirror's weights; on a connected
     machine it takes 1.1), computed as it computes them (channels_last, no
     gradients, optionally bfloat16)."""
-    use_precision(precision, CPU)
     model = torchvision.models.squeezenet1_0(weights=None).eval().to(memory_format=torch.channels_last)
     x = torch.rand(batch_size, 3, 224, 224).contiguous(memory_format=torch.channels_last)
     times = []
-    with torch.no_grad(), autocast(CPU):
+    with torch.no_grad(), autocast(CPU, precision):
         for i in range(batches + 2):
             start = time.perf_counter()
             model.features(x)

@@ -1,5 +1,6 @@
 """The Q5 autoencoder, built from nn.py's layers, and the evaluation that Q5
-and Q6 share (PSNR, the images shown, the reconstruction figure).
+and Q6 share (PSNR, the images shown, the reconstruction figure). Like
+network.py, every function that runs layers takes the nn module in use.
 
 The network (Q5.1.1), rows are images:
 
@@ -9,13 +10,13 @@ The network (Q5.1.1), rows are images:
     r  = sigmoid(h3 W4 + b4)                     (N, 1024)     layer 'output'
 
 trained on the total squared error J = sum_n sum_i (r_ni - x_ni)^2
-(``nn.squared_error``) with momentum (``nn.momentum_update``).
+(``network.squared_error``) with momentum (``network.momentum_update``).
 """
-import nn  # noqa: I001  (first: it sets the BLAS threads before numpy loads)
-
 import numpy as np
+
 from data import CLASS_NAMES, labels_of, to_image
-from util import UsageError, image_grids
+from network import batch_loss_and_grads, check_gradients, init_layer, predict, squared_error
+from util import UsageError, image_grids, relu, relu_deriv
 
 SIZES = (1024, 32, 32, 32, 1024)
 LAYER_NAMES = ('layer1', 'hidden', 'hidden2', 'output')
@@ -27,9 +28,10 @@ SHOWN_CLASSES = ('A', 'G', 'M', 'Q', '5')
 PER_CLASS = 2
 
 
-def autoencoder_layers():
-    """The layer list for nn.network_forward / network_backward."""
-    return ([(name, nn.relu, nn.relu_deriv) for name in LAYER_NAMES[:-1]] +
+def autoencoder_layers(nn):
+    """The layer list for network_forward / network_backward: relu (from
+    util.py, as the handout provides it), then nn's sigmoid."""
+    return ([(name, relu, relu_deriv) for name in LAYER_NAMES[:-1]] +
             [(LAYER_NAMES[-1], nn.sigmoid, nn.sigmoid_deriv)])
 
 
@@ -41,14 +43,14 @@ def param_shapes(sizes=SIZES):
     return shapes
 
 
-def init_autoencoder(rng, sizes=SIZES, dtype=np.float32, x=None):
-    """Xavier-uniform weights; zero biases, or with x (N, sizes[0]) given,
-    the data-dependent biases of ``centre_biases``."""
+def init_autoencoder(nn, rng, sizes=SIZES, dtype=np.float32, x=None):
+    """Xavier-uniform weights (nn.initialize_weights); zero biases, or with
+    x (N, sizes[0]) given, the data-dependent biases of ``centre_biases``."""
     params = {}
     for name, n_in, n_out in zip(LAYER_NAMES, sizes[:-1], sizes[1:]):
-        nn.initialize_weights(n_in, n_out, params, name, rng=rng, dtype=dtype)
+        init_layer(nn, n_in, n_out, params, name, rng, dtype=dtype)
     if x is not None:
-        centre_biases(params, autoencoder_layers(), x)
+        centre_biases(params, autoencoder_layers(nn), x)
     return params
 
 
@@ -88,16 +90,16 @@ def step_decay(epoch, lr, factor=0.9, every=20):
     return lr * factor ** (epoch // every)
 
 
-def reconstruct(x, params):
+def reconstruct(nn, x, params):
     """Autoencoder output (N, 1024) for x (N, 1024), in the weights' dtype."""
-    return nn.predict(np.asarray(x, dtype=params['Wlayer1'].dtype), params, autoencoder_layers())
+    return predict(nn, np.asarray(x, dtype=params['Wlayer1'].dtype), params, autoencoder_layers(nn))
 
 
 def dead_units(x, params):
     """Per ReLU layer, how many units output 0 for every row of x."""
     counts, h = {}, np.asarray(x, dtype=params['Wlayer1'].dtype)
-    for name, activation, _ in autoencoder_layers()[:-1]:
-        h = activation(h @ params['W' + name] + params['b' + name])
+    for name in LAYER_NAMES[:-1]:
+        h = relu(h @ params['W' + name] + params['b' + name])
         counts[name] = int(np.sum(h.max(axis=0) <= 0))
     return counts
 
@@ -112,8 +114,8 @@ def psnr_per_image(x, recon):
     if x.shape != recon.shape:
         raise ValueError(f'images {x.shape} and reconstructions {recon.shape} differ in shape')
     # The handout's equation (1), as skimage.metrics.peak_signal_noise_ratio
-    # computes it (tests/test_q5_q6.py compares the two); written out, it
-    # also spares each run skimage.metrics' import of scipy.stats (1.4 s).
+    # computes it (tests/test_q5_q6.py compares the two), written out to
+    # spare each run skimage.metrics' slow import (docs/measurements.md).
     mse = np.mean((x - recon) ** 2, axis=1)
     with np.errstate(divide='ignore'):   # a perfect reconstruction: MSE 0, PSNR inf
         return 20 * np.log10(1.0) - 10 * np.log10(mse)
@@ -160,7 +162,7 @@ def reconstruction_figure(x, recons, path, title, classes=SHOWN_CLASSES, per_cla
 # ----------------------------------------------------------------------------
 # Q2.5-style gradient check on a small autoencoder with the same layer list
 # ----------------------------------------------------------------------------
-def gradient_check(seed=0, sizes=(64, 8, 8, 8, 64), n=5, layers=None):
+def gradient_check(nn, seed=0, sizes=(64, 8, 8, 8, 64), n=5, layers=None):
     """Max relative error per parameter of backprop vs central differences,
     on a small float64 autoencoder (same layers, loss and init as the real
     one, unless ``layers`` replaces the layer list) and n random images.
@@ -169,7 +171,6 @@ def gradient_check(seed=0, sizes=(64, 8, 8, 8, 64), n=5, layers=None):
     unlikely with random data."""
     rng = np.random.default_rng(seed)
     x = rng.random((n, sizes[0]))
-    params = init_autoencoder(rng, sizes, np.float64, x)
-    layers = layers or autoencoder_layers()
-
-    return nn.check_gradients(nn.batch_loss_and_grads(x, x, layers, nn.squared_error), params)
+    params = init_autoencoder(nn, rng, sizes, np.float64, x)
+    layers = layers or autoencoder_layers(nn)
+    return check_gradients(batch_loss_and_grads(nn, x, x, layers, squared_error), params)

@@ -13,7 +13,7 @@ otherwise damaged file fails here, once, instead of deep inside a training
 run. A name ending in .part (a file being fetched) is checked as the name
 without it.
 """
-import threads  # noqa: F401,I001  (first: BLAS and OpenMP threads, before numpy loads)
+import threads  # noqa: F401,I001  (first line: sets the math libraries' threads before numpy loads)
 
 import hashlib
 import sys

@@ -5,8 +5,6 @@ Each split is a .mat file with keys ``<split>_data`` (N x 1024, floats in
 32x32 image stored column-major (the files were made in MATLAB), so
 ``row.reshape(32, 32).T`` shows the character upright.
 """
-import threads  # noqa: F401,I001  (first: BLAS and OpenMP threads, before numpy loads)
-
 import string
 from pathlib import Path
 

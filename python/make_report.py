@@ -13,6 +13,8 @@ REPORT.md is replaced only if this script wrote it and nobody has edited it
 since (its first line holds a checksum of the rest); a REPORT.md of your own
 is never overwritten.
 """
+import threads  # noqa: F401,I001  (first line: sets the math libraries' threads before numpy loads)
+
 import datetime
 import hashlib
 import os

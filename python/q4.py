@@ -36,15 +36,15 @@ Then ``read_text`` groups the boxes into lines along the tilt
 (``group_lines``), makes each classifier's input (``character_crop``), and
 ``char_accuracy`` scores the text.
 """
-import nn  # noqa: I001  (first: it sets the BLAS threads before numpy loads)
-
 from collections import namedtuple
 
 import numpy as np
 from scipy import ndimage as ndi
 from skimage import filters, morphology, transform
 
+import nn
 from data import CLASS_NAMES, from_image
+from network import classifier_layers, predict
 
 WORK_SIDE = 1000         # long side of the working image, pixels
 MIN_SIDE = 16            # smaller images cannot hold a legible character
@@ -1159,10 +1159,10 @@ def mlp_classifier(params):
     """The Q3 network as a classifier: crops (N, 32, 32) -> N characters.
     The network was trained on rows in the files' column-major layout, so
     each upright crop is flattened with data.from_image."""
-    layers = nn.classifier_layers()
+    layers = classifier_layers(nn)
 
     def probabilities(crops):
-        return nn.predict(from_image(np.asarray(crops, np.float32)), params, layers)
+        return predict(nn, from_image(np.asarray(crops, np.float32)), params, layers)
 
     def classify(crops):
         return [CLASS_NAMES[k] for k in np.argmax(probabilities(crops), axis=1)]

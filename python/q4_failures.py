@@ -21,7 +21,7 @@ one global threshold, a closing, connected components, their boxes.
 
 The images are drawn here with matplotlib, so the script needs no data.
 """
-import threads  # noqa: F401,I001  (first: BLAS and OpenMP threads, before numpy loads)
+import threads  # noqa: F401,I001  (first line: sets the math libraries' threads before numpy loads)
 
 import matplotlib.pyplot as plt
 import numpy as np

@@ -14,8 +14,6 @@ importing torchvision costs a few seconds per process (it loads
 torch._dynamo), so it is imported only to download a dataset or for
 CIFAR-10.
 """
-import threads  # noqa: F401,I001  (first: BLAS and OpenMP threads, before torch loads)
-
 import os
 import pickle
 import struct

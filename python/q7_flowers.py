@@ -7,8 +7,6 @@ decoding and resizing 1360 JPEGs every epoch costs more than the training.
 ImageFolder finds the files and labels; each photo is decoded once, resized to
 a working size and kept as uint8, and augmentation runs on whole batches.
 """
-import threads  # noqa: F401,I001  (first: BLAS and OpenMP threads, before torch loads)
-
 import math
 import socket
 from pathlib import Path
@@ -300,20 +298,17 @@ def head(model):
 
 
 @torch.no_grad()
-def backbone_features(model, images, crop, device, flip=False, batch_size=None):
+def backbone_features(model, images, crop, device, precision='float32', flip=False, batch_size=None):
     """SqueezeNet's ``features`` (everything before the classifier) for the
     centre crop of uint8 images (N, 3, S, S): (N, 512, h, w) on the CPU,
     h = w = 13 for a 224 crop, in the dtype they were computed in (float32,
-    or bfloat16 under ``autocast``: the new layer would round them to
-    bfloat16 anyway, and the 2040 images' features take 350 MB instead of
-    700). flip=True mirrors the images first (an extra training view:
-    flowers have no left or right; over 4 seeds it raised the validation
-    accuracy from 92.6% to 93.6%).
+    or bfloat16 when ``precision`` is: the new layer would round them to
+    bfloat16 anyway, at half the memory). flip=True mirrors the images
+    first (an extra training view: flowers have no left or right).
 
     On a CPU small batches are faster per image, as the early layers'
-    activations then stay in the caches: on one core, 26-27 ms per image in
-    batches of 1 to 4, 32 ms in batches of 8, 40 ms in batches of 32. By
-    default a CPU gets batches of 4 and a GPU batches of 64."""
+    activations then stay in the caches (docs/measurements.md). By default
+    a CPU gets batches of 4 and a GPU batches of 64."""
     batch_size = batch_size or (4 if device.type == 'cpu' else 64)
     model.eval()
     start = (images.shape[-1] - crop) // 2
@@ -324,7 +319,7 @@ def backbone_features(model, images, crop, device, flip=False, batch_size=None):
             x = x.flip(-1)
         # channels_last runs SqueezeNet's convolutions about 1.7x faster on a CPU
         x = normalise(x).contiguous(memory_format=torch.channels_last)
-        with autocast(device):
+        with autocast(device, precision):
             out.append(model.features(x).cpu())
     return torch.cat(out)
 

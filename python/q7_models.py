@@ -6,8 +6,6 @@ returns logits; softmax lives in the loss (``F.cross_entropy``), as usual in
 PyTorch. A model keeps the arguments it was built with in ``model.config``,
 so a checkpoint can rebuild it (``build_model(ckpt['config'])``).
 """
-import threads  # noqa: F401,I001  (first: BLAS and OpenMP threads, before torch loads)
-
 import torch
 import torch.nn as nn
 

@@ -12,8 +12,9 @@ the one with the best validation accuracy, and writes to results/q3/:
                                    image that excites output i most (older edition)
   confusion_test.png               confusion matrix on the test set (Q3.1.4)
   weights.pickle, metrics.json
+--nn FOLDER runs it on the handout functions of a student's own nn.py.
 """
-import nn  # noqa: I001  (first: it sets the BLAS threads before numpy loads)
+import threads  # noqa: F401,I001  (first line: sets the math libraries' threads before numpy loads)
 
 import copy
 
@@ -21,17 +22,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from data import CLASS_NAMES, load_all, labels_of, to_image
+from network import (classifier_layers, init_layer, load_nn, network_backward, network_forward, predict,
+                     random_batches, sgd_update)
 from questions import NIST36_NOTE
-from util import (Timer, at_least, check_loss, fit_batch_size, image_grid, image_grids, make_parser,
+from util import (Timer, add_nn_arg, at_least, check_loss, fit_batch_size, image_grid, image_grids, make_parser,
                   plot_history, prepare_output_dir, run_main, save_figure, save_json, save_params)
 
 # Three classes for the second-layer figure: two that look alike and a digit.
 LAYER2_CLASSES = ('O', '0', 'A')
 
 
-def evaluate(x, y, params, layers):
+def evaluate(nn, x, y, params, layers):
     """(mean cross-entropy, accuracy) on a whole split."""
-    loss, acc = nn.compute_loss_and_acc(y, nn.predict(x, params, layers))
+    loss, acc = nn.compute_loss_and_acc(y, predict(nn, x, params, layers))
     return loss / len(x), acc
 
 
@@ -46,17 +49,28 @@ def lr_at(epoch, lr, epochs, schedule):
     return lr * 0.5 * (1 + np.cos(np.pi * epoch / epochs))
 
 
-def train(splits, params, layers, lr, epochs, batch_size, rng, schedule='cosine'):
+def train_epoch(nn, x, y, params, layers, lr, batch_size, rng):
+    """One epoch of the handout's loop (Q2.4, Q3.1): random batches; for
+    each, forward, loss, backwards, an SGD step. Returns the summed loss."""
+    total = 0.0
+    for xb, yb in random_batches(nn, x, y, batch_size, rng):
+        probs = network_forward(nn, xb, params, layers)
+        loss, _ = nn.compute_loss_and_acc(yb, probs)
+        network_backward(nn, probs - yb, params, layers)  # probs - y: the gradient w.r.t. the logits
+        sgd_update(params, lr)
+        total += loss
+    return total
+
+
+def train(nn, splits, params, layers, lr, epochs, batch_size, rng, schedule='cosine'):
     """SGD on the summed cross-entropy. Returns the per-epoch history of
     train and valid loss (averaged over the examples) and accuracy."""
     (x, y), (xv, yv) = splits['train'], splits['valid']
     history = {'train_loss': [], 'train_acc': [], 'valid_loss': [], 'valid_acc': []}
     for epoch in range(1, epochs + 1):
-        step = lr_at(epoch - 1, lr, epochs, schedule)
-        nn.train_epoch(x, y, params, layers, nn.softmax_cross_entropy,
-                       lambda p: nn.sgd_update(p, step), batch_size, rng)
+        train_epoch(nn, x, y, params, layers, lr_at(epoch - 1, lr, epochs, schedule), batch_size, rng)
         for split, (xs, ys) in (('train', (x, y)), ('valid', (xv, yv))):
-            loss, acc = evaluate(xs, ys, params, layers)
+            loss, acc = evaluate(nn, xs, ys, params, layers)
             history[f'{split}_loss'].append(loss)
             history[f'{split}_acc'].append(acc)
         check_loss(history['train_loss'][-1], epoch, lr)
@@ -96,12 +110,11 @@ def plot_confusion(C, path, title):
     save_figure(fig, path)
 
 
-def layer2_visualisation(params, xv, class_indices):
+def layer2_visualisation(nn, params, xv, class_indices):
     """For each class i: W1 W2 e_i (the handout's e_i W2^T W1^T, written for
     our row convention) as a 32x32 image, and the validation image whose
     output probability y2(i) is the largest."""
-    layers = nn.classifier_layers()
-    probs = nn.predict(xv, params, layers)
+    probs = predict(nn, xv, params, classifier_layers(nn))
     templates = [to_image(params['Wlayer1'] @ params['Woutput'][:, i]) for i in class_indices]
     best = [to_image(xv[np.argmax(probs[:, i])]) for i in class_indices]
     return templates, best
@@ -112,7 +125,9 @@ def main():
     parser.add_argument('--hidden', type=at_least(1), default=64, help='hidden units')
     parser.add_argument('--schedule', choices=('cosine', 'constant'), default='cosine',
                         help='learning-rate schedule over the epochs (lr is the starting value)')
+    add_nn_arg(parser)
     args = parser.parse_args()
+    nn = load_nn(args.nn)
 
     # float32 halves the matmul cost; the network is too small to need float64.
     splits = load_all(args.data_dir, dtype=np.float32)
@@ -121,10 +136,10 @@ def main():
     print(f'data: {NIST36_NOTE}\n  ' + ', '.join(f'{k} {len(v[0])}' for k, v in splits.items()))
 
     rng = np.random.default_rng(args.seed)
-    layers = nn.classifier_layers()
+    layers = classifier_layers(nn)
     init = {}
-    nn.initialize_weights(1024, args.hidden, init, 'layer1', rng=rng, dtype=np.float32)
-    nn.initialize_weights(args.hidden, 36, init, 'output', rng=rng, dtype=np.float32)
+    init_layer(nn, 1024, args.hidden, init, 'layer1', rng, dtype=np.float32)
+    init_layer(nn, args.hidden, 36, init, 'output', rng, dtype=np.float32)
 
     # Q3.1.2: the same initial weights and batch order for each learning rate,
     # so the runs differ only in lr.
@@ -133,9 +148,9 @@ def main():
         for lr in (args.lr, 10 * args.lr, args.lr / 10):
             params = copy.deepcopy(init)
             with Timer() as t:
-                history = train(splits, params, layers, lr, args.epochs, args.batch_size,
+                history = train(nn, splits, params, layers, lr, args.epochs, args.batch_size,
                                 np.random.default_rng(args.seed + 1), args.schedule)
-            results = {split: evaluate(*splits[split], params, layers) for split in splits}
+            results = {split: evaluate(nn, *splits[split], params, layers) for split in splits}
             runs[lr] = {'params': params, 'history': history, 'seconds': t.seconds,
                         **{f'{s}_{m}': v for s, (loss, acc) in results.items()
                            for m, v in (('loss', loss), ('acc', acc))}}
@@ -159,14 +174,14 @@ def main():
 
     xv = splits['valid'][0]
     idx = [CLASS_NAMES.index(c) for c in LAYER2_CLASSES]
-    templates, best_images = layer2_visualisation(best['params'], xv, idx)
+    templates, best_images = layer2_visualisation(nn, best['params'], xv, idx)
     image_grid(templates + best_images, out / 'weights_layer2.png',
                'Top: W1 W2 e_i.  Bottom: validation image with the largest y2(i)',
                nrows=2, ncols=len(idx),
                labels=[f'template {c}' for c in LAYER2_CLASSES] + [f'most "{c}"' for c in LAYER2_CLASSES])
 
     xt, yt = splits['test']
-    pred = np.argmax(nn.predict(xt, best['params'], layers), axis=1)
+    pred = np.argmax(predict(nn, xt, best['params'], layers), axis=1)
     C = confusion_matrix(labels_of(yt), pred, 36)
     plot_confusion(C, out / 'confusion_test.png',
                    f'NIST36 (stand-in) test confusion matrix (accuracy {best["test_acc"]:.3f})')

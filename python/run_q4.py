@@ -34,7 +34,7 @@ Writes to DIR (default results/q4/, or results/q4_emnist/ with --classifier emni
                       letters and digits), with and without the word rule;
                       their means; the page set's scores per condition.
 """
-import nn  # noqa: F401,I001  (first: it sets the BLAS threads before numpy loads)
+import threads  # noqa: F401,I001  (first line: sets the math libraries' threads before numpy loads)
 
 import os
 from collections import Counter

@@ -1,14 +1,15 @@
 """Q6: PCA with 32 components, computed by SVD of the training data, against
 the Q5 autoencoder.
 
-    python python/run_q6.py [--components 32] [--weights results/q5/weights.pickle]
+    python python/run_q6.py [--components 32] [--weights results/q5/weights.pickle] [--nn FOLDER]
 
-Needs the autoencoder that run_q5.py trains. Writes to results/q6/:
+Needs the autoencoder that run_q5.py trains. --nn FOLDER runs the autoencoder
+on the handout functions of a student's own nn.py. Writes to results/q6/:
   reconstructions_valid.png  Q6.2 the Q5 validation images: original | autoencoder | PCA
   reconstructions_test.png   Q6.2 (older edition) the same classes from the test set
   metrics.json               projection size and rank (Q6.1), PSNRs (Q6.3), parameter counts (Q6.4)
 """
-import nn  # noqa: I001  (first: it sets the BLAS threads before numpy loads)
+import threads  # noqa: F401,I001  (first line: sets the math libraries' threads before numpy loads)
 
 from pathlib import Path
 
@@ -16,9 +17,10 @@ import numpy as np
 
 import autoencoder as ae
 from data import load_all
+from network import count_params, load_nn
 from questions import NIST36_NOTE
-from util import (DATA_DIR, RESULTS_DIR, Parser, Timer, UsageError, add_output_args, at_least, load_json,
-                  load_params, prepare_output_dir, run_main, save_json)
+from util import (DATA_DIR, RESULTS_DIR, Parser, Timer, UsageError, add_nn_arg, add_output_args, at_least,
+                  load_json, load_params, prepare_output_dir, run_main, save_json)
 
 
 def pca_fit(x, k):
@@ -81,9 +83,11 @@ def main():
     parser.add_argument('--quick', action='store_true',
                         help='accepted like the other scripts; PCA has nothing to shorten')
     add_output_args(parser, 'q6')
+    add_nn_arg(parser)
     args = parser.parse_args()
     params = load_params(args.weights, ae.param_shapes(), made_by='run_q5.py')
     ae_seed = autoencoder_seed(args.weights)
+    nn = load_nn(args.nn)  # after the weights' checks: checking a student's nn.py takes seconds
 
     with Timer() as total:
         splits = load_all(args.data_dir)
@@ -104,7 +108,7 @@ def main():
         psnr = {}
         for split, shown in shown_rows.items():
             xs = splits[split][0]
-            recon = {'autoencoder': ae.reconstruct(xs, params), 'PCA': pca_reconstruct(xs, mu, V_k)}
+            recon = {'autoencoder': ae.reconstruct(nn, xs, params), 'PCA': pca_reconstruct(xs, mu, V_k)}
             psnr[split] = {method: ae.mean_psnr(xs, r) for method, r in recon.items()}
             print(f'Q6.3 average {split} PSNR: autoencoder {psnr[split]["autoencoder"]:.2f} dB, '
                   f'PCA {psnr[split]["PCA"]:.2f} dB')
@@ -115,7 +119,7 @@ def main():
                 f'Q6.2 {name} images: autoencoder ({psnr[split]["autoencoder"]:.2f} dB) '
                 f'vs PCA-{args.components} ({psnr[split]["PCA"]:.2f} dB)')
 
-        ae_params, pca_params = nn.count_params(params), count_pca_params(mu, V_k)
+        ae_params, pca_params = count_params(params), count_pca_params(mu, V_k)
         print(f'Q6.4 learned parameters: autoencoder {ae_params}, PCA {pca_params} '
               f'({V_k.shape[0]} x {V_k.shape[1]} directions + {mu.size} mean)')
 

@@ -29,9 +29,9 @@ curves) is made on validation; the test set is scored once, after training,
 and never during it.
 --epochs, --lr and --batch-size default to each part's own settings (PARTS,
 in this file). --precision auto trains the CNNs in bfloat16 on a CPU with
-bfloat16 instructions (torch_common.use_precision), float32 elsewhere.
+bfloat16 instructions (torch_common.choose_precision), float32 elsewhere.
 """
-import torch_common  # noqa: F401,I001  (first: it sets how torch's threads wait, before torch loads)
+import threads  # noqa: F401,I001  (first line: sets the math libraries' threads before numpy and torch load)
 
 import time
 from dataclasses import dataclass, field
@@ -42,8 +42,8 @@ import torch
 import q7_data
 from q7_models import CNN, FCNet, describe
 from questions import EMNIST_NOTE, NIST36_NOTE, Q7_1_TITLES
-from torch_common import (adamw_one_cycle, add_precision_arg, autocast, channel_stats, count_trainable,
-                          eval_batch_size, evaluate, fit, pick_device, save_model, seed_everything, use_precision)
+from torch_common import (adamw_one_cycle, add_precision_arg, autocast, channel_stats, choose_precision,
+                          count_trainable, eval_batch_size, evaluate, fit, pick_device, save_model, seed_everything)
 from util import (RESULTS_DIR, UsageError, exclusive, fit_batch_size, image_grid, load_json, make_parser,
                   plot_history, prepare_output_dir, run_main, save_json)
 
@@ -63,8 +63,8 @@ class Part:
     augment: object = None  # batch -> batch, applied to training batches only
     augment_note: str = 'none'
     label_smoothing: float = 0.0  # of the training loss (torch_common.train_epoch)
-    # May --precision auto choose bfloat16? Not for the small FC network: its
-    # matrices are too small to gain (13.7 s in float32, 14.9 s in bfloat16).
+    # May --precision auto choose bfloat16? Not for the small FC network,
+    # whose matrices are too small to gain (docs/measurements.md).
     bfloat16: bool = True
     # The share of the training set held out for validation, for datasets
     # that ship no validation split (None: the data has its own).
@@ -81,33 +81,8 @@ def cnn(widths, hidden=0, dropout=0.0, crop=0):
     return make
 
 
-# The CNN recipes were chosen on the validation splits, for accuracy per
-# CPU second (a 2-core laptop runs the whole assignment in minutes):
-# * crop=2: the outer 2 pixels of NIST36 and EMNIST hold 0.07% and 0.08% of
-#   the training sets' ink, and cutting them saves a quarter of every
-#   layer's work. MNIST centres each digit by its centre of mass, so 11% of
-#   its digits reach into that frame; cropping it cost 0.2 points of
-#   validation accuracy (99.1% against 99.3%), and it keeps the whole image;
-# * label smoothing 0.1 and no dropout: in 3 epochs, EMNIST's validation
-#   accuracy rose from 89.0% (dropout 0.3) to 89.6%, as high as 5 epochs
-#   with dropout had reached (89.5%; a 4th epoch gave 89.4%). A hidden layer
-#   of 256 in the head, 5% more work, gave 89.8%;
-# * EMNIST then takes the narrower 24-48-96 network (with that head): 89.76%
-#   validation in 3 epochs, 89.91% in 4, against 89.82% for 32-64-128 in 3,
-#   for 0.6x, 0.8x and 1x the work. The validation split's standard error
-#   is about 0.45 points, so the cheapest within it wins (the "one standard
-#   error" rule): 3 epochs;
-# * MNIST: a hidden layer of 256 in the head. One training run's validation
-#   accuracy moves by up to 0.3 points with the seed, so the candidates were
-#   compared over training seeds 0, 1 and 2 (in bfloat16, on the same
-#   validation images): 16-32-64 without the hidden layer 99.26/99.00/99.28%
-#   (mean 99.18%), with it 99.34/99.38/99.36% (mean 99.36%, ahead on every
-#   seed, for 14% more time); 24-48-96 99.24/99.24% for twice the time; a 4th
-#   epoch 99.26/99.10%. (Earlier single runs in float32: lr 5e-3 99.28%, 2e-3
-#   99.14%; batches of 64 99.16%; label smoothing 0.05 99.22%; random affine
-#   augmentation 99.14%.)
-# * NIST36's narrower 24-48-96 network with 8 epochs beat the 32-64-128 one
-#   with 6 (92.8% and 92.7% validation; 12 epochs of the old recipe: 92.5%).
+# The recipes were chosen on the validation splits, for accuracy per CPU
+# second; the candidates and their numbers: docs/measurements.md.
 PARTS = {
     # Q3 runs 50 epochs of SGD, lr 1e-2, batch 32, on the loss *summed* over
     # the batch. PyTorch's cross_entropy averages over the batch instead, so
@@ -172,10 +147,10 @@ def make_optimizer(part, model, lr, steps):
 
 
 @torch.no_grad()
-def plot_samples(model, x, y, classes, device, path, title, n=32):
+def plot_samples(model, x, y, classes, device, precision, path, title, n=32):
     """The first n test images with the prediction (and the truth when wrong)."""
     model.eval()
-    with autocast(device):  # as the accuracies were scored
+    with autocast(device, precision):  # as the accuracies were scored
         pred = model(x[:n].to(device)).argmax(1).cpu()
     labels = [classes[p] if p == t else f'{classes[p]} (true {classes[t]})' for p, t in zip(pred, y[:n])]
     images = x[:n].permute(0, 2, 3, 1).numpy()
@@ -235,7 +210,7 @@ def run_part(name, args, device):
         splits = {s: q7_data.subsample(x, y, QUICK_TRAIN if s == 'train' else QUICK_TEST, args.seed)
                   for s, (x, y) in splits.items()}
     batch_size = fit_batch_size(batch_size, len(splits['train'][0]), 'batch_size' in args.given)
-    precision = use_precision(args.precision, device, auto_bfloat16=part.bfloat16)
+    precision = choose_precision(args.precision, device, auto_bfloat16=part.bfloat16)
     print(f'computing in {precision}')
     print('data: ' + ', '.join(f'{s} {tuple(x.shape)}' for s, (x, _) in splits.items()))
     out = prepare_output_dir(args.out / name, args.force)
@@ -252,7 +227,8 @@ def run_part(name, args, device):
     eval_batch = eval_batch_size(device)
     eval_loaders = {'valid': q7_data.loader(*splits['valid'], eval_batch)}
     optimizer, scheduler = make_optimizer(part, model, lr, epochs * len(train_loader))
-    history = fit(model, train_loader, eval_loaders, optimizer, epochs, device, scheduler, part.label_smoothing)
+    history = fit(model, train_loader, eval_loaders, optimizer, epochs, device, precision, scheduler,
+                  part.label_smoothing)
 
     # Final numbers on clean data (no augmentation, dropout off), every split;
     # this is the one time the test set is scored. The training split is
@@ -261,13 +237,13 @@ def run_part(name, args, device):
     # batches: those numbers are the final ones.
     scored = {**splits, 'train': q7_data.subsample(*splits['train'], FINAL_TRAIN_SAMPLE, VALID_SEED)}
     final = {s: ((history['valid_loss'][-1], history['valid_acc'][-1]) if s == 'valid' else
-                 evaluate(model, q7_data.loader(*scored[s], eval_batch), device)) for s in scored}
+                 evaluate(model, q7_data.loader(*scored[s], eval_batch), device, precision)) for s in scored}
     for s, (loss, acc) in final.items():
         print(f'final {s:5s} loss {loss:.4f} accuracy {acc:.4f}'
               + (f' (on {len(scored[s][0]):,} of its images)' if len(scored[s][0]) < len(splits[s][0]) else ''))
     plot_history({'': history}, out, title)
     if x_train.dim() == 4:  # images (the FC network's rows are not shown)
-        plot_samples(model, *splits['test'], classes, device, out / 'samples.png',
+        plot_samples(model, *splits['test'], classes, device, precision, out / 'samples.png',
                      f'{title}: test images, predicted class')
     save_model(out / 'model.pt', model, config=model.config, classes=classes, part=name)
 

@@ -23,7 +23,7 @@ Writes to results/q7_2/: metrics.json, comparison.md, accuracy.png, loss.png,
 test_predictions.png, finetuned_squeezenet.pt and scratch_cnn.pt (and
 finetuned_squeezenet_all_layers.pt with --unfreeze-epochs).
 """
-import torch_common  # noqa: F401,I001  (first: it sets how torch's threads wait, before torch loads)
+import threads  # noqa: F401,I001  (first line: sets the math libraries' threads before numpy and torch load)
 
 import time
 
@@ -32,17 +32,16 @@ import torch
 import q7_flowers as flowers
 from q7_data import Augmented, loader
 from q7_models import CNN
-from torch_common import (adamw_one_cycle, add_precision_arg, channel_stats, count_trainable, fit, pick_device,
-                          predict, save_model, scores, seed_everything, use_precision)
+from torch_common import (adamw_one_cycle, add_precision_arg, channel_stats, choose_precision, count_trainable, fit,
+                          pick_device, predict, save_model, scores, seed_everything)
 from util import (Timer, at_least, fit_batch_size, make_parser, plot_history, positive, prepare_output_dir,
                   run_main, save_json, save_text)
 
 # Working sizes in pixels: photos are stored at `stored` (shorter side, centre
 # square) and SqueezeNet sees the centre `crop`, as in torchvision's ImageNet
 # evaluation (256 -> 224). The scratch CNN sees random crops of a
-# `scratch_stored` copy, resized to `scratch`: small enough for a 2-core CPU.
-# (48 px and widths 24-48-96 reached 77% validation accuracy in 30 epochs,
-# in under half the time of 56 px and 32-64-128, which reached 77% too.)
+# `scratch_stored` copy, resized to `scratch`: small enough for a 2-core CPU
+# at no loss of validation accuracy (docs/measurements.md).
 SIZES = dict(stored=256, crop=224, scratch_stored=64, scratch=48)
 QUICK_SIZES = dict(stored=72, crop=64, scratch_stored=40, scratch=32)
 
@@ -71,39 +70,39 @@ def parse_args():
     return p.parse_args()
 
 
-def train(model, train_loader, val_loader, test_loader, lr, weight_decay, epochs, device):
+def train(model, train_loader, val_loader, test_loader, lr, weight_decay, epochs, device, precision):
     """AdamW with a one-cycle schedule (warm up, then anneal to ~0, stepped
     per batch) on the trainable parameters, through the shared ``fit`` loop.
     Returns the numbers the writeup quotes, and the test predictions."""
     optimizer, scheduler = adamw_one_cycle(model, lr, weight_decay, epochs * len(train_loader))
-    history = fit(model, train_loader, {'val': val_loader}, optimizer, epochs, device, scheduler)
-    logits, labels = predict(model, test_loader, device)
+    history = fit(model, train_loader, {'val': val_loader}, optimizer, epochs, device, precision, scheduler)
+    logits, labels = predict(model, test_loader, device, precision)
     test_loss, test_acc = scores(logits, labels)
     print(f'=> val acc {history["val_acc"][-1]:.4f}, test acc {test_acc:.4f}')
     return dict(train_acc=history['train_acc'][-1], val_acc=history['val_acc'][-1], test_acc=test_acc,
                 test_loss=test_loss, trainable_params=count_trainable(model), history=history, pred=logits.argmax(1))
 
 
-def finetune_last_layer(model, splits, crop, args, device):
+def finetune_last_layer(model, splits, crop, args, device, precision):
     """Train only the new final conv, on backbone features computed once."""
     print(f'computing SqueezeNet features once ({crop}x{crop} centre crops; '
           'training images also mirrored) ...', flush=True)
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = (splits[s] for s in flowers.SPLITS)
     with Timer() as t:
-        f_train = torch.cat([flowers.backbone_features(model, x_train, crop, device),
-                             flowers.backbone_features(model, x_train, crop, device, flip=True)])
-        f_val = flowers.backbone_features(model, x_val, crop, device)
-        f_test = flowers.backbone_features(model, x_test, crop, device)
+        f_train = torch.cat([flowers.backbone_features(model, x_train, crop, device, precision),
+                             flowers.backbone_features(model, x_train, crop, device, precision, flip=True)])
+        f_val = flowers.backbone_features(model, x_val, crop, device, precision)
+        f_test = flowers.backbone_features(model, x_test, crop, device, precision)
     print(f'  features {tuple(f_train.shape[1:])} per image, {len(f_train) + len(f_val) + len(f_test)} '
           f'images in {t.seconds:.0f}s')
     result = train(flowers.head(model),
                    loader(f_train, torch.cat([y_train, y_train]), args.batch_size, shuffle=True),
                    loader(f_val, y_val, 256), loader(f_test, y_test, 256),
-                   args.lr, args.weight_decay, args.epochs, device)
+                   args.lr, args.weight_decay, args.epochs, device, precision)
     return dict(result, feature_seconds=t.seconds)
 
 
-def finetune_every_layer(model, splits, crop, args, device):
+def finetune_every_layer(model, splits, crop, args, device, precision):
     """Optional second stage: unfreeze everything and train on random crops
     and flips of the photos at a low learning rate."""
     for p in model.parameters():
@@ -120,10 +119,10 @@ def finetune_every_layer(model, splits, crop, args, device):
     x_train, y_train = splits['train']
     return train(model, Augmented(loader(x_train, y_train, 32, shuffle=True), augment),
                  centre(*splits['val']), centre(*splits['test']),
-                 args.unfreeze_lr, args.weight_decay, args.unfreeze_epochs, device)
+                 args.unfreeze_lr, args.weight_decay, args.unfreeze_epochs, device, precision)
 
 
-def train_from_scratch(splits, num_classes, size, stored, args, device):
+def train_from_scratch(splits, num_classes, size, stored, args, device, precision):
     """q7_models.CNN (3 conv blocks, then 2 fully connected layers) on random
     crops, flips and colour changes of small copies of the photos; evaluated
     on the whole photo at the network's input size."""
@@ -140,7 +139,7 @@ def train_from_scratch(splits, num_classes, size, stored, args, device):
     train_loader = Augmented(loader(x_train, y_train, args.batch_size, shuffle=True),
                              flowers.augment_for_scratch(size))
     result = train(model, train_loader, whole(*splits['val']), whole(*splits['test']),
-                   args.scratch_lr, args.scratch_weight_decay, args.scratch_epochs, device)
+                   args.scratch_lr, args.scratch_weight_decay, args.scratch_epochs, device, precision)
     return model, result
 
 
@@ -157,7 +156,7 @@ def main():
     start = time.perf_counter()
     seed_everything(args.seed)
     device = pick_device()
-    precision = use_precision(args.precision, device)
+    precision = choose_precision(args.precision, device)
     print(f'computing in {precision}')
     sizes = QUICK_SIZES if args.quick else SIZES
 
@@ -181,14 +180,14 @@ def main():
     print(f'trainable parameters: {count_trainable(model):,} of {total:,} '
           f'(classifier.1 = {model.classifier[1]})')
     with Timer() as t:
-        results['finetune'] = finetune_last_layer(model, splits, sizes['crop'], args, device)
+        results['finetune'] = finetune_last_layer(model, splits, sizes['crop'], args, device, precision)
     results['finetune']['seconds'] = t.seconds
     save_model(out / 'finetuned_squeezenet.pt', model, trained='classifier.1 only', **meta)
 
     if args.unfreeze_epochs:
         print(f'\n== Second stage: every layer trains, peak lr {args.unfreeze_lr} ==')
         with Timer() as t:
-            results['unfrozen'] = finetune_every_layer(model, splits, sizes['crop'], args, device)
+            results['unfrozen'] = finetune_every_layer(model, splits, sizes['crop'], args, device, precision)
         results['unfrozen'].update(seconds=t.seconds, epochs=args.unfreeze_epochs, lr=args.unfreeze_lr)
         save_model(out / 'finetuned_squeezenet_all_layers.pt', model,
                    trained='classifier.1, then every layer', **meta)
@@ -197,7 +196,7 @@ def main():
     seed_everything(args.seed)
     with Timer() as t:
         scratch, results['scratch'] = train_from_scratch(splits, len(names), sizes['scratch'],
-                                                         sizes['scratch_stored'], args, device)
+                                                         sizes['scratch_stored'], args, device, precision)
     results['scratch']['seconds'] = t.seconds
     save_model(out / 'scratch_cnn.pt', scratch, config=scratch.config, class_names=names)
 

@@ -5,8 +5,6 @@ The loop follows PyTorch's examples/mnist: ``train_epoch`` and ``evaluate``
 are short functions, and ``fit`` runs them for a number of epochs while
 recording a history of per-epoch loss and accuracy.
 """
-import threads  # noqa: F401,I001  (first: BLAS and OpenMP threads, before torch loads)
-
 import random
 import time
 from pathlib import Path
@@ -19,9 +17,6 @@ from util import UsageError, check_loss, writable
 
 
 PRECISIONS = ('auto', 'float32', 'bfloat16')
-# Whether ``autocast`` computes in bfloat16 (else float32): set by
-# ``use_precision`` for the whole process, like torch's thread count.
-_bfloat16 = False
 
 
 def cpu_has_native_bf16(cpuinfo='/proc/cpuinfo'):
@@ -43,21 +38,19 @@ def pick_device():
     return device
 
 
-def use_precision(precision, device, auto_bfloat16=True):
-    """Set what the networks compute in from here on (``autocast``), and
-    return it: 'float32' or 'bfloat16'.
+def choose_precision(precision, device, auto_bfloat16=True):
+    """What the networks compute in, 'float32' or 'bfloat16': the value the
+    training and evaluation functions below take as ``precision``, as they
+    take ``device``.
 
     precision 'auto': bfloat16 on a CPU that has bfloat16 instructions,
     float32 everywhere else (a GPU is fast enough in float32), and for a
     network too small to gain from it (auto_bfloat16=False). In bfloat16
     the weights, the optimizer and the loss stay in float32 and only the
-    layers' products run in bfloat16 (``torch.autocast``): on a Zen 4 core
-    a training step of the Q7.1 CNNs takes 1.3-2x less time and SqueezeNet's
-    features 1.9x less (benchmarks/bench_q7_1_cnn.py), at the same
-    validation accuracy (run_q7_1.py, run_q7_2.py). 'float32' and
+    layers' products run in bfloat16 (``torch.autocast``): faster at the
+    same validation accuracy (docs/measurements.md). 'float32' and
     'bfloat16' force one.
     """
-    global _bfloat16
     if precision not in PRECISIONS:
         raise UsageError(f'unknown precision {precision!r}; choose from {", ".join(PRECISIONS)}')
     native = device.type == 'cpu' and cpu_has_native_bf16()
@@ -65,14 +58,13 @@ def use_precision(precision, device, auto_bfloat16=True):
         precision = 'bfloat16' if native and auto_bfloat16 else 'float32'
     elif precision == 'bfloat16' and device.type == 'cpu' and not native:
         print('note: this CPU has no bfloat16 instructions; they are emulated, slower than float32')
-    _bfloat16 = precision == 'bfloat16'
     return precision
 
 
-def autocast(device):
-    """The context the networks run in: bfloat16 products if ``use_precision``
-    chose them, otherwise plain float32 (a context that does nothing)."""
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=_bfloat16)
+def autocast(device, precision):
+    """The context the networks run in: bfloat16 products for precision
+    'bfloat16', otherwise plain float32 (a context that does nothing)."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == 'bfloat16')
 
 
 def add_precision_arg(parser):
@@ -98,10 +90,9 @@ def channel_stats(x):
 def eval_batch_size(device):
     """Images per forward pass when only evaluating (no gradients kept).
 
-    On a CPU, batches of 256 take 30-45% less time per image than batches
-    of 1000 for the 32-64-128 CNN (benchmarks/bench_q7_1_cnn.py): the first
-    conv's output for 1000 images of 28x28 is 100 MB, far more than the
-    caches hold, while 256 images' mostly stay in them. A GPU instead wants
+    On a CPU, 256 images' activations mostly stay in the caches, while
+    1000 images' first conv output (100 MB) does not: smaller batches are
+    faster per image (docs/measurements.md). A GPU instead wants
     large batches to keep busy. Eval mode makes the numbers independent of
     the batch size (batch norm uses its running statistics)."""
     return 256 if device.type == 'cpu' else 1024
@@ -123,8 +114,9 @@ def adamw_one_cycle(model, lr, weight_decay, total_steps, pct_start=0.3):
     return optimizer, scheduler
 
 
-def train_epoch(model, loader, optimizer, device, scheduler=None, label_smoothing=0.0):
-    """One pass over ``loader``, stepping ``scheduler`` per batch if given.
+def train_epoch(model, loader, optimizer, device, precision='float32', scheduler=None, label_smoothing=0.0):
+    """One pass over ``loader`` computing in ``precision`` (``autocast``),
+    stepping ``scheduler`` per batch if given.
 
     label_smoothing: the target puts this much of its mass evenly on every
     class (F.cross_entropy's option): the network is not pushed towards
@@ -136,7 +128,7 @@ def train_epoch(model, loader, optimizer, device, scheduler=None, label_smoothin
     total_loss, correct, seen = 0.0, 0, 0
     for x, y in loader:
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        with autocast(device):
+        with autocast(device, precision):
             logits = model(x)
             loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
         optimizer.zero_grad(set_to_none=True)
@@ -151,12 +143,12 @@ def train_epoch(model, loader, optimizer, device, scheduler=None, label_smoothin
 
 
 @torch.no_grad()
-def predict(model, loader, device):
+def predict(model, loader, device, precision='float32'):
     """Logits and labels for a whole loader, on the CPU."""
     model.eval()
     logits, labels = [], []
     for x, y in loader:
-        with autocast(device):
+        with autocast(device, precision):
             logits.append(model(x.to(device)).float().cpu())
         labels.append(y)
     return torch.cat(logits), torch.cat(labels)
@@ -171,13 +163,14 @@ def scores(logits, labels):
     return loss, acc
 
 
-def evaluate(model, loader, device):
+def evaluate(model, loader, device, precision='float32'):
     """(mean cross-entropy, accuracy) of ``model`` on ``loader``."""
-    return scores(*predict(model, loader, device))
+    return scores(*predict(model, loader, device, precision))
 
 
-def fit(model, train_loader, eval_loaders, optimizer, epochs, device, scheduler=None, label_smoothing=0.0):
-    """Train for ``epochs`` and evaluate after each one.
+def fit(model, train_loader, eval_loaders, optimizer, epochs, device, precision='float32', scheduler=None,
+        label_smoothing=0.0):
+    """Train for ``epochs`` and evaluate after each one, computing in ``precision``.
 
     eval_loaders: {name: loader}, e.g. {'valid': ..., 'test': ...}; their
     loss is the plain cross-entropy, whatever ``label_smoothing`` training uses.
@@ -191,13 +184,13 @@ def fit(model, train_loader, eval_loaders, optimizer, epochs, device, scheduler=
         history[f'{name}_loss'], history[f'{name}_acc'] = [], []
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
-        loss, acc = train_epoch(model, train_loader, optimizer, device, scheduler, label_smoothing)
+        loss, acc = train_epoch(model, train_loader, optimizer, device, precision, scheduler, label_smoothing)
         check_loss(loss, epoch)
         history['train_loss'].append(loss)
         history['train_acc'].append(acc)
         line = f'epoch {epoch:3d}/{epochs}  train loss {loss:.4f} acc {acc:.4f}'
         for name, loader in eval_loaders.items():
-            loss, acc = evaluate(model, loader, device)
+            loss, acc = evaluate(model, loader, device, precision)
             history[f'{name}_loss'].append(loss)
             history[f'{name}_acc'].append(acc)
             line += f'  {name} loss {loss:.4f} acc {acc:.4f}'

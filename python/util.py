@@ -1,6 +1,6 @@
-"""Helpers shared by every question script: paths, the command line, the
-checks on settings, data and weights, output folders, saving and loading,
-and the plots the writeup needs.
+"""Helpers shared by every question script: the activations the handout's
+util.py provides, paths, the command line, the checks on settings, data and
+weights, output folders, saving and loading, and the plots the writeup needs.
 
 The scripts run both from the repo root (``python python/run_q3.py``) and from
 inside ``python/``, so every path is built from this file's location, never
@@ -10,8 +10,6 @@ Every problem a user can fix is a ``UsageError``: ``run_main`` prints its one
 line (what is wrong and how to fix it) and exits with code 2, instead of a
 traceback from deep inside numpy.
 """
-import threads  # noqa: F401,I001  (first: BLAS and OpenMP threads, before numpy loads)
-
 import argparse
 import contextlib
 import json
@@ -28,8 +26,6 @@ matplotlib.use('Agg')  # the scripts only save figures; no screen is needed
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
-
-from nn import param_names  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO_ROOT / 'data'
@@ -73,6 +69,30 @@ def run_main(main):
     except BaseException:
         remove_unused_output_dirs()
         raise
+
+
+# ----------------------------------------------------------------------------
+# The activations the handout provides "in util.py" (Q5.1.1), each with its
+# derivative as a function of the post-activation, like nn.sigmoid_deriv
+# ----------------------------------------------------------------------------
+def relu(x):
+    """relu(x) = max(x, 0), elementwise."""
+    return np.maximum(x, 0)
+
+
+def relu_deriv(post_act):
+    """d relu / dx = 1 where x > 0, else 0. relu(x) > 0 exactly when x > 0."""
+    return (post_act > 0).astype(post_act.dtype)
+
+
+def linear(x):
+    """The identity. Used for layers whose nonlinearity is handled elsewhere."""
+    return x
+
+
+def linear_deriv(post_act):
+    """d x / dx = 1. Passing this to ``backwards`` makes the activation a no-op."""
+    return np.ones_like(post_act)
 
 
 # ----------------------------------------------------------------------------
@@ -161,6 +181,13 @@ def seed_value(text):
     if not 0 <= value < 2 ** 32:
         raise argparse.ArgumentTypeError(f'must be from 0 to {2 ** 32 - 1}, got {text}')
     return value
+
+
+def add_nn_arg(parser):
+    """--nn FOLDER: run a numpy question on a student's own nn.py (network.load_nn)."""
+    parser.add_argument('--nn', type=Path, metavar='FOLDER',
+                        help="run on the handout functions of the nn.py in FOLDER (a student's own, "
+                             "checked first by the submission checker) instead of this project's")
 
 
 def make_parser(description, question, epochs, lr, batch_size, quick_epochs, seed=0):
@@ -421,6 +448,12 @@ def load_pickle(path, what='weights', made_by=None):
             return pickle.load(f)
     except Exception as e:  # noqa: BLE001 - junk bytes make pickle raise almost any type
         raise UsageError(f'{path} is not a readable pickle ({short_reason(e)}); {fix}') from None
+
+
+def param_names(params):
+    """The learnable parameters' keys (W*, b*) of a params dict, sorted; not
+    the caches, gradients or momentum accumulators stored beside them."""
+    return sorted(k for k in params if k[0] in 'Wb' and not k.startswith('grad'))
 
 
 def save_params(path, params):

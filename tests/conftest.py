@@ -5,24 +5,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-import pytest
-import scipy.io
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / 'python'))
+sys.path.insert(1, str(ROOT / 'checker'))  # the submission checker's modules
 
+import threads  # noqa: E402,F401,I001  (first: sets the math libraries' threads, as the scripts do)
 
-@pytest.fixture(autouse=True)
-def float32_after_each_test():
-    """A script's main() run in the test process sets torch_common's
-    precision for the whole process: put float32 back after every test, so
-    no test runs in the precision another one left (torch_common is not
-    imported here, so tests that never load torch stay without it)."""
-    yield
-    torch_common = sys.modules.get('torch_common')
-    if torch_common is not None:
-        torch_common._bfloat16 = False
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import scipy.io  # noqa: E402
 
 
 def write_nist36(folder, per_class=3, seed=0):

@@ -29,7 +29,7 @@ from conftest import ROOT, write_nist36
 
 PYTHON = ROOT / 'python'
 SUBMISSIONS = ROOT / 'tests' / 'submissions'
-CHECKER = PYTHON / 'check_submission.py'
+CHECKER = ROOT / 'checker' / 'check_submission.py'
 
 
 def load_module(name, path):

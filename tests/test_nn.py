@@ -1,8 +1,14 @@
-"""The numpy network: activations, init, softmax, loss, backprop, batches, updates."""
+"""The numpy network: the handout's functions in nn.py (activations, init,
+softmax, loss, backprop, batches) and network.py's machinery built on them
+(whole networks, the gradient checker, updates)."""
 import numpy as np
 import pytest
 
+import network
 import nn
+from network import check_gradients, classifier_layers, momentum_update
+from run_q3 import train_epoch
+from util import linear, linear_deriv, relu, relu_deriv
 
 
 def small_net(rng, sizes=(6, 5, 4)):
@@ -16,7 +22,7 @@ def small_net(rng, sizes=(6, 5, 4)):
 
 
 def classifier_loss(x, y, layers):
-    return nn.batch_loss_and_grads(x, y, layers, nn.softmax_cross_entropy)
+    return network.batch_loss_and_grads(nn, x, y, layers, network.softmax_cross_entropy(nn))
 
 
 def test_gradient_check_passes_on_two_layer_network():
@@ -24,7 +30,7 @@ def test_gradient_check_passes_on_two_layer_network():
     x = rng.normal(size=(8, 6))
     y = np.eye(4)[rng.integers(0, 4, 8)]
     params = small_net(rng)
-    errors = nn.check_gradients(classifier_loss(x, y, nn.classifier_layers()), params)
+    errors = check_gradients(classifier_loss(x, y, classifier_layers(nn)), params)
     assert set(errors) == {'Wlayer1', 'blayer1', 'Woutput', 'boutput'}
     assert max(errors.values()) < 1e-6, errors
 
@@ -35,16 +41,16 @@ def test_gradient_check_catches_a_wrong_gradient():
     y = np.eye(4)[rng.integers(0, 4, 8)]
     params = small_net(rng)
     # Backprop that forgets the hidden layer's sigmoid derivative.
-    wrong = classifier_loss(x, y, [('layer1', nn.sigmoid, nn.linear_deriv),
-                                   ('output', nn.softmax, nn.linear_deriv)])
-    errors = nn.check_gradients(wrong, params)
+    wrong = classifier_loss(x, y, [('layer1', nn.sigmoid, linear_deriv),
+                                   ('output', nn.softmax, linear_deriv)])
+    errors = check_gradients(wrong, params)
     assert errors['Wlayer1'] > 1e-2 and errors['blayer1'] > 1e-2
     assert errors['Woutput'] < 1e-6  # the output layer is still right
 
 
 @pytest.mark.parametrize('activation, deriv', [(nn.sigmoid, nn.sigmoid_deriv),
-                                               (nn.relu, nn.relu_deriv),
-                                               (nn.linear, nn.linear_deriv)])
+                                               (relu, relu_deriv),
+                                               (linear, linear_deriv)])
 def test_activation_derivatives_match_finite_differences(activation, deriv):
     x = np.array([-2.0, -0.3, 0.4, 1.7])  # away from relu's kink at 0
     eps = 1e-6
@@ -98,7 +104,9 @@ def test_column_major_data_gives_the_same_batches():
     an autoencoder's batch is still its own target."""
     x = np.random.default_rng(0).random((23, 6))
     xf, y = np.asfortranarray(x), np.asfortranarray(np.eye(23))
-    for make in (nn.get_random_batches, nn.iter_random_batches):
+    for lazily in (False, True):
+        def make(x, y, batch_size, rng):
+            return nn.get_random_batches(x, y, batch_size, rng=rng, lazily=lazily)
         ours = list(make(xf, y, 5, rng=np.random.default_rng(4)))
         ref = list(make(x, np.eye(23), 5, rng=np.random.default_rng(4)))
         for (bx, by), (rx, ry) in zip(ours, ref, strict=True):
@@ -140,11 +148,11 @@ def test_forward_rejects_wrong_input_width():
 
 def test_momentum_step_matches_the_formula():
     params = {'Wa': np.array([1.0, 2.0]), 'grad_Wa': np.array([0.5, -1.0])}
-    nn.momentum_update(params, lr=0.1)
+    momentum_update(params, lr=0.1)
     np.testing.assert_allclose(params['m_Wa'], [-0.05, 0.1])
     np.testing.assert_allclose(params['Wa'], [0.95, 2.1])
     params['grad_Wa'] = np.array([1.0, 1.0])
-    nn.momentum_update(params, lr=0.1)
+    momentum_update(params, lr=0.1)
     # M = 0.9 M - lr g;  W = W + M
     np.testing.assert_allclose(params['m_Wa'], [0.9 * -0.05 - 0.1, 0.9 * 0.1 - 0.1])
     np.testing.assert_allclose(params['Wa'], [0.95 - 0.145, 2.1 - 0.01])
@@ -156,10 +164,10 @@ def test_momentum_never_leaves_a_subnormal_velocity():
     the slow subnormal range below float32's tiny."""
     tiny = np.finfo(np.float32).tiny
     params = {'Wa': np.ones(3, np.float32), 'grad_Wa': np.array([1.0, -1e-3, 1e-20], np.float32)}
-    nn.momentum_update(params, lr=0.1)
+    momentum_update(params, lr=0.1)
     params['grad_Wa'][:] = 0
     for _ in range(1000):
-        nn.momentum_update(params, lr=0.1)
+        momentum_update(params, lr=0.1)
         m = np.abs(params['m_Wa'])
         assert not np.any((m > 0) & (m < tiny)), m
     np.testing.assert_array_equal(params['m_Wa'], 0)
@@ -172,10 +180,9 @@ def test_training_reduces_the_loss():
     labels = (x[:, 0] > 0).astype(int) + 2 * (x[:, 1] > 0)
     y = np.eye(4)[labels]
     params = small_net(rng)
-    layers = nn.classifier_layers()
-    before, _ = nn.compute_loss_and_acc(y, nn.network_forward(x, params, layers))
+    layers = classifier_layers(nn)
+    before, _ = nn.compute_loss_and_acc(y, network.network_forward(nn, x, params, layers))
     for _ in range(50):
-        nn.train_epoch(x, y, params, layers, nn.softmax_cross_entropy,
-                       lambda p: nn.sgd_update(p, 0.05), 10, rng)
-    after, acc = nn.compute_loss_and_acc(y, nn.network_forward(x, params, layers))
+        train_epoch(nn, x, y, params, layers, 0.05, 10, rng)  # run_q3.py's loop
+    after, acc = nn.compute_loss_and_acc(y, network.network_forward(nn, x, params, layers))
     assert after < 0.5 * before and acc > 0.9

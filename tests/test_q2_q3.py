@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 
 import nn
+from network import classifier_layers, predict
 from conftest import ROOT, run_script
 from data import load_nist36
 
@@ -35,7 +36,7 @@ def test_run_q3_quick_writes_documented_outputs(tmp_path, nist36_dir):
         params = pickle.load(f)
     assert set(params) == {'Wlayer1', 'blayer1', 'Woutput', 'boutput'}
     xv, yv = load_nist36('valid', nist36_dir, dtype=np.float32)
-    _, acc = nn.compute_loss_and_acc(yv, nn.predict(xv, params, nn.classifier_layers()))
+    _, acc = nn.compute_loss_and_acc(yv, predict(nn, xv, params, classifier_layers(nn)))
     assert acc == metrics['valid_acc']
 
 

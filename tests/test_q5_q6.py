@@ -12,20 +12,21 @@ import pytest
 import autoencoder as ae
 import nn
 from conftest import ROOT, run_script
-from util import UsageError
+from network import count_params
+from util import UsageError, linear_deriv, relu
 from run_q6 import count_pca_params, pca_fit, pca_reconstruct, projection_matrix
 
 
 def test_gradient_check_passes_on_the_autoencoder():
-    errors = ae.gradient_check()
+    errors = ae.gradient_check(nn)
     assert set(errors) == set(ae.param_shapes())  # all 4 layers, weights and biases
     assert max(errors.values()) < 1e-6, errors
 
 
 def test_gradient_check_catches_a_missing_relu_derivative():
     # Backprop that treats the first ReLU as the identity.
-    wrong = [('layer1', nn.relu, nn.linear_deriv)] + ae.autoencoder_layers()[1:]
-    errors = ae.gradient_check(layers=wrong)
+    wrong = [('layer1', relu, linear_deriv)] + ae.autoencoder_layers(nn)[1:]
+    errors = ae.gradient_check(nn, layers=wrong)
     assert errors['Wlayer1'] > 1e-2 and errors['blayer1'] > 1e-2
     assert errors['Woutput'] < 1e-6  # layers after it are still right
 
@@ -33,9 +34,9 @@ def test_gradient_check_catches_a_missing_relu_derivative():
 def test_centred_biases_centre_every_relu_and_start_at_the_mean_image():
     rng = np.random.default_rng(0)
     x = 0.8 + 0.2 * rng.random((50, 64))  # mostly white, as NIST images are
-    params = ae.init_autoencoder(rng, (64, 8, 8, 8, 64), np.float64, x)
+    params = ae.init_autoencoder(nn, rng, (64, 8, 8, 8, 64), np.float64, x)
     h = x
-    for name, activation, _ in ae.autoencoder_layers():
+    for name, activation, _ in ae.autoencoder_layers(nn):
         pre = h @ params['W' + name] + params['b' + name]
         if name != 'output':
             np.testing.assert_allclose(pre.mean(axis=0), 0, atol=1e-12)
@@ -46,10 +47,10 @@ def test_centred_biases_centre_every_relu_and_start_at_the_mean_image():
 
 
 def test_zero_biases_without_data():
-    params = ae.init_autoencoder(np.random.default_rng(0))
+    params = ae.init_autoencoder(nn, np.random.default_rng(0))
     assert {k: v.shape for k, v in params.items()} == ae.param_shapes()
     assert not any(params[k].any() for k in params if k.startswith('b'))
-    assert nn.count_params(params) == 1024 * 32 + 32 + 2 * (32 * 32 + 32) + 32 * 1024 + 1024
+    assert count_params(params) == 1024 * 32 + 32 + 2 * (32 * 32 + 32) + 32 * 1024 + 1024
 
 
 def test_step_decay_is_the_handouts_schedule():
@@ -141,7 +142,7 @@ def test_run_q5_and_q6_quick_write_documented_outputs(tmp_path, nist36_dir):
                 'ae_valid_psnr', 'ae_params', 'pca_params', 'seed', 'seconds'):
         assert key in m6, key
     assert m6['projection_shape'] == [1024, 1024] and m6['projection_rank'] == 32
-    assert m6['ae_params'] == nn.count_params(params) and m6['pca_params'] == 1024 * 32 + 1024
+    assert m6['ae_params'] == count_params(params) and m6['pca_params'] == 1024 * 32 + 1024
     assert m6['ae_valid_psnr'] == m5['valid_psnr'] and m6['seed'] == m5['seed']
     for name in ('reconstructions_valid.png', 'reconstructions_test.png'):
         assert (q6 / name).stat().st_size > 1000, name

@@ -18,6 +18,7 @@ import torch
 
 import emnist_ocr
 import nn as numpy_nn
+import network
 import q7_data
 import run_q7_1
 import torch_common
@@ -196,20 +197,20 @@ def test_precision_auto_and_forced(monkeypatch):
     cpu, x = torch.device('cpu'), torch.rand(2, 1, 28, 28)
     model = CNN(10, widths=(4, 8, 16), hidden=0).eval()
     monkeypatch.setattr(torch_common, 'cpu_has_native_bf16', lambda: True)
-    assert torch_common.use_precision('auto', cpu) == 'bfloat16'
-    with torch.no_grad(), torch_common.autocast(cpu):
+    assert torch_common.choose_precision('auto', cpu) == 'bfloat16'
+    with torch.no_grad(), torch_common.autocast(cpu, 'bfloat16'):
         assert model(x).dtype == torch.bfloat16
-    assert torch_common.use_precision('auto', cpu, auto_bfloat16=False) == 'float32'  # the FC network
-    assert torch_common.use_precision('bfloat16', cpu, auto_bfloat16=False) == 'bfloat16'
-    assert torch_common.use_precision('auto', torch.device('cuda')) == 'float32'
-    assert torch_common.use_precision('float32', cpu) == 'float32'
+    assert torch_common.choose_precision('auto', cpu, auto_bfloat16=False) == 'float32'  # the FC network
+    assert torch_common.choose_precision('bfloat16', cpu, auto_bfloat16=False) == 'bfloat16'
+    assert torch_common.choose_precision('auto', torch.device('cuda')) == 'float32'
+    assert torch_common.choose_precision('float32', cpu) == 'float32'
     monkeypatch.setattr(torch_common, 'cpu_has_native_bf16', lambda: False)
-    assert torch_common.use_precision('auto', cpu) == 'float32'
-    with torch.no_grad(), torch_common.autocast(cpu):
+    assert torch_common.choose_precision('auto', cpu) == 'float32'
+    with torch.no_grad(), torch_common.autocast(cpu, 'float32'):
         assert model(x).dtype == torch.float32
-    assert torch_common.use_precision('bfloat16', cpu) == 'bfloat16'
+    assert torch_common.choose_precision('bfloat16', cpu) == 'bfloat16'
     with pytest.raises(UsageError, match='precision'):
-        torch_common.use_precision('half', cpu)
+        torch_common.choose_precision('half', cpu)
 
 
 def test_an_explicit_precision_is_used_for_every_part(nist36_dir, tmp_path):
@@ -231,7 +232,7 @@ def test_fc_matches_the_numpy_network():
               'Woutput': model.output.weight.detach().numpy().T.astype(np.float64),
               'boutput': model.output.bias.detach().numpy().astype(np.float64)}
     x = np.random.default_rng(0).random((4, 1024))
-    numpy_probs = numpy_nn.network_forward(x, params, numpy_nn.classifier_layers())
+    numpy_probs = network.network_forward(numpy_nn, x, params, network.classifier_layers(numpy_nn))
     torch_probs = torch.softmax(model(torch.tensor(x, dtype=torch.float32)), 1).detach().numpy()
     assert np.allclose(numpy_probs, torch_probs, atol=1e-5)
 
@@ -352,9 +353,9 @@ def test_mnist_validation_comes_from_train_and_test_is_scored_once(tmp_path, mon
         valid_loader.append(eval_loaders['valid'])
         return real_fit(model, train_loader, eval_loaders, *args, **kwargs)
 
-    def spy_evaluate(model, loader, device):
+    def spy_evaluate(model, loader, device, precision):
         calls.append(('evaluate', loader.dataset.tensors[0]))
-        return real_evaluate(model, loader, device)
+        return real_evaluate(model, loader, device, precision)
 
     real_fit, real_evaluate = run_q7_1.fit, run_q7_1.evaluate
     monkeypatch.setattr(run_q7_1, 'fit', spy_fit)
@@ -381,7 +382,7 @@ def test_mnist_validation_comes_from_train_and_test_is_scored_once(tmp_path, mon
     ckpt = torch.load(tmp_path / 'out' / 'cnn_mnist' / 'model.pt', weights_only=True)
     model = build_model(ckpt['config'])
     model.load_state_dict(ckpt['state_dict'])
-    loss, acc = real_evaluate(model, valid_loader[0], torch.device('cpu'))
+    loss, acc = real_evaluate(model, valid_loader[0], torch.device('cpu'), metrics['precision'])
     assert acc == metrics['valid_acc'] and loss == pytest.approx(metrics['valid_loss'], rel=1e-5)
 
     assert metrics['valid_split'] == {'source': 'held out of the training set', 'fraction': 1 / 12,

@@ -77,17 +77,16 @@ def test_head_on_cached_features_equals_the_whole_model():
     torch.testing.assert_close(cached, whole, rtol=1e-4, atol=1e-5)
 
 
-def test_bfloat16_features_are_kept_as_they_are_computed(monkeypatch):
+def test_bfloat16_features_are_kept_as_they_are_computed():
     """Under bfloat16 the cached features stay bfloat16 (half the memory):
     the new layer then computes exactly what it would on float32 copies,
     which autocast rounds to bfloat16 anyway."""
-    monkeypatch.setattr(torch_common, '_bfloat16', True)
     torch.manual_seed(0)
     model = flowers.replace_classifier(flowers.squeezenet('squeezenet1_1'), NUM_CLASSES).eval()
     images = torch.randint(0, 256, (3, 3, 80, 80), dtype=torch.uint8)
-    feats = flowers.backbone_features(model, images, 64, torch.device('cpu'))
+    feats = flowers.backbone_features(model, images, 64, torch.device('cpu'), 'bfloat16')
     assert feats.dtype == torch.bfloat16
-    with torch.no_grad(), torch_common.autocast(torch.device('cpu')):
+    with torch.no_grad(), torch_common.autocast(torch.device('cpu'), 'bfloat16'):
         assert torch.equal(flowers.head(model)(feats), flowers.head(model)(feats.float()))
 
 

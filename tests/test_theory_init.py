@@ -3,6 +3,8 @@ symmetric (sigmoid hidden layer) or learns only the class prior (tanh)."""
 import numpy as np
 
 import nn
+from network import classifier_layers, predict
+from run_q3 import train_epoch
 
 
 def train_from_zeros(hidden_activation, hidden_deriv, epochs=200):
@@ -15,11 +17,10 @@ def train_from_zeros(hidden_activation, hidden_deriv, epochs=200):
     nn.initialize_weights(5, 3, params, 'output')
     for key in list(params):
         params[key][...] = 0.0
-    layers = nn.classifier_layers(hidden_activation=hidden_activation, hidden_deriv=hidden_deriv)
+    layers = classifier_layers(nn, hidden_activation=hidden_activation, hidden_deriv=hidden_deriv)
     for _ in range(epochs):
-        nn.train_epoch(x, y, params, layers, nn.softmax_cross_entropy,
-                       lambda p: nn.sgd_update(p, 0.01), batch_size=len(x), rng=rng)
-    return params, nn.predict(x, params, layers), y
+        train_epoch(nn, x, y, params, layers, 0.01, batch_size=len(x), rng=rng)
+    return params, predict(nn, x, params, layers), y
 
 
 def test_sigmoid_hidden_units_stay_identical():

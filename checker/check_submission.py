@@ -1,6 +1,6 @@
 """Check a student's nn.py (and q4.py) against the handout, function by function.
 
-    python python/check_submission.py PATH [--train] [--json FILE]
+    python checker/check_submission.py PATH [--train] [--json FILE]
 
 PATH is a folder or a .zip holding the student's nn.py, the util.py it
 imports (as the starter code does) and, optionally, q4.py. For every
@@ -28,27 +28,31 @@ checker down or touch their files:
 Exit code: 0 when no check fails or is missing (skipped ones, such as
 findLetters without a q4.py, do not count), 1 otherwise, 2 for a bad PATH.
 """
-import nn  # noqa: F401,I001  (first: it sets the BLAS threads before numpy loads)
-
-import argparse
-import json
-import os
-import pickle
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
-import textwrap
-import time
-import zipfile
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
+# The reference answers are this project's own python/ modules (nn.py, q4.py).
+sys.path.insert(1, str(Path(__file__).resolve().parents[1] / 'python'))
 
-import submission_checks as sc
+import threads  # noqa: E402,F401,I001  (first: sets the math libraries' threads before numpy loads)
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import pickle  # noqa: E402
+import shutil  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import textwrap  # noqa: E402
+import time  # noqa: E402
+import zipfile  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import submission_checks as sc  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 PROBE = HERE / 'submission_probe.py'

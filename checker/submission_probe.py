@@ -35,14 +35,13 @@ import traceback
 import types
 import warnings
 
-# sys.path[0] is this script's folder, python/, which holds this project's
-# nn.py and util.py. The student's folder takes its place before anything of
-# theirs is imported, so `import nn` and their `from util import *` find
-# their files, and a util.py they forgot is reported missing, not replaced
-# by ours.
+# The student's folder goes first on the path, so `import nn` and their
+# `from util import *` find their files. This script's folder, checker/,
+# holds no nn.py or util.py, and the parent passes no PYTHONPATH, so a
+# util.py they forgot is reported missing, not replaced by ours.
 STUDENT_DIR = os.path.abspath(sys.argv[1]) if __name__ == '__main__' else ''
 if __name__ == '__main__':
-    sys.path[0] = STUDENT_DIR
+    sys.path.insert(0, STUDENT_DIR)
 
 import numpy as np  # noqa: E402
 

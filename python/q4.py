@@ -70,8 +70,7 @@ RUN_FILL = 0.85          # a straight run may have gaps: this fraction of it is 
 REMNANT = 0.3           # ... and what is left of it: pieces thinner than REMNANT h
 MIN_TEXT = 2             # fewer characters lined up than this: no text
 MIN_LETTER_PIXELS = 6   # ... or letters lower than this in the photo's pixels
-MIN_CONTRAST_TO_NOISE = 8.0  # ... or characters fainter than this many paper noise deviations,
-MANY_CHARACTERS = 8      # ... unless at least this many line up
+MIN_CONTRAST_TO_NOISE = 8.0  # ... or characters fainter than this many paper noise deviations
 NO_TEXT_CONFIDENCE = 0.3  # ... or the classifier's median confidence under this
 LOW_CONFIDENCE = 0.5     # a character read with less is marked as unsure
 MAX_SKEW = 20.0          # text lines are tilted by at most this many degrees
@@ -682,9 +681,8 @@ def find_boxes(image, light_ink=False):
     """Steps 1-6 on a checked image -> a Reading: boxes (N, 4) at the
     working resolution, the cleaned ink mask, the block size factor, how
     much the result looks like text (``text_score``, or 0 when the
-    characters are under MIN_LETTER_PIXELS high in the photo, or when fewer
-    than MANY_CHARACTERS line up and they do not stand out of the paper's
-    noise) and that contrast (``contrast_to_noise``)."""
+    characters are under MIN_LETTER_PIXELS high in the photo or do not
+    stand out of the paper's noise) and that contrast (``contrast_to_noise``)."""
     mask, dark, factor = ink_at_work_scale(image, light_ink)
     # The angle of the lines (text or ruled) says which way rules run. Rules
     # that cross the page go first; then the letter height, measured without
@@ -695,9 +693,7 @@ def find_boxes(image, light_ink=False):
     mask = remove_rules(mask, dark, angle, RULE_LENGTH * char_h, char_h)
     boxes = character_boxes(mask, dark)
     score, cnr = text_score(boxes), contrast_to_noise(boxes, mask, dark)
-    # faint marks must line up in numbers: noise gives a few, a pencil page many
-    legible = (median_height(boxes) * factor >= MIN_LETTER_PIXELS
-               and (score >= MANY_CHARACTERS or cnr >= MIN_CONTRAST_TO_NOISE))
+    legible = median_height(boxes) * factor >= MIN_LETTER_PIXELS and cnr >= MIN_CONTRAST_TO_NOISE
     return Reading(boxes, mask, factor, score if legible else 0, cnr)
 
 
@@ -728,17 +724,17 @@ def findLetters(image):
     Dark ink on light paper is read first. When under half of what that
     finds lines up like text (``text_score``), or the photo is mostly dark,
     ink lighter than its ground (chalk, a white pen on black) is tried too,
-    and kept if more of it lines up and it stands clearly out of the noise. When neither has MIN_TEXT characters in lines,
-    there is no text: no boxes, and a blank bw.
+    and kept if more of it lines up. A reading whose characters are too
+    small or too faint to tell from noise counts as no text (``find_boxes``):
+    when neither has MIN_TEXT characters in lines, there are no boxes, and
+    bw is blank.
     """
     image = check_image(image)
     best = find_boxes(image)
     mostly_dark = np.median(to_gray(image[::8, ::8])) < 0.5
     if best.score < 0.5 * len(best.boxes) or best.score < MIN_TEXT or mostly_dark:
         other = find_boxes(image, light_ink=True)
-        # light specks on a dark, grained desk line up too: the other
-        # reading must have more text, standing clearly out of the noise
-        if other.score > best.score and other.contrast >= min(best.contrast, MIN_CONTRAST_TO_NOISE):
+        if other.score > best.score:
             best = other
     boxes, mask, factor, score = best[:4]
     if score < MIN_TEXT:

@@ -48,3 +48,19 @@ def run_script(name, *args, cwd=ROOT, check=True, env=None):
     if check and proc.returncode != 0:
         raise AssertionError(f'{name} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}')
     return proc
+
+
+@pytest.fixture
+def weights(tmp_path):
+    """Q3 weights for run_q4 (a random network). An untrained network is
+    unsure of every crop, and run_q4 writes no text for that; large output
+    weights make it sure (of random answers)."""
+    import nn
+    from util import save_params
+    params = {}
+    rng = np.random.default_rng(0)
+    nn.initialize_weights(1024, 64, params, 'layer1', rng=rng)
+    nn.initialize_weights(64, 36, params, 'output', rng=rng)
+    params['Woutput'] *= 200
+    save_params(tmp_path / 'w.pickle', params)
+    return tmp_path / 'w.pickle'

@@ -241,19 +241,6 @@ def test_char_accuracy_ignores_case_spaces_and_punctuation():
 # ----------------------------------------------------------------------------
 # The script, as a user runs it
 # ----------------------------------------------------------------------------
-@pytest.fixture
-def weights(tmp_path):
-    params = {}
-    rng = np.random.default_rng(0)
-    nn.initialize_weights(1024, 64, params, 'layer1', rng=rng)
-    nn.initialize_weights(64, 36, params, 'output', rng=rng)
-    # an untrained network is unsure of every crop, and run_q4 writes no
-    # text for that; large output weights make it sure (of random answers)
-    params['Woutput'] *= 200
-    save_params(tmp_path / 'w.pickle', params)
-    return tmp_path / 'w.pickle'
-
-
 def test_run_q4_writes_text_boxes_and_metrics(tmp_path, weights):
     gray, _ = synthetic_page()
     skimage.io.imsave(tmp_path / 'page.png', (gray * 255).astype(np.uint8), check_contrast=False)

@@ -2,16 +2,19 @@
 textured desk with a shadow, chalk on a board, touching letters, and photos
 with no writing at all. Every image is drawn here; the real development
 photos (../shared/photos) are scored when present."""
+import io
 import json
 import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from skimage import draw
 
 import make_pages
 import q4
+from conftest import run_script
 from util import REPO_ROOT
 
 PAPER, INK = 0.9, 0.15
@@ -189,10 +192,20 @@ def blank_photo(seed=0, shape=(900, 1200)):
     return make_pages.camera(np.ones(shape + (3,), np.float32) * 0.92 * light[..., None], {'noise': 0.015}, rng)
 
 
+def as_jpeg(image, quality):
+    """What a phone or a messenger stores: the image through JPEG."""
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, 'JPEG', quality=quality)
+    return q4.load_image(buf.getvalue())
+
+
 @pytest.mark.parametrize('make', [blank_photo, desk_only])
 @pytest.mark.parametrize('seed', [0, 1, 2])
-def test_a_blank_photo_or_a_desk_gives_no_characters(make, seed):
-    boxes, bw = q4.findLetters(make(seed))
+@pytest.mark.parametrize('quality', [None, 50, 75])
+def test_a_blank_photo_or_a_desk_gives_no_characters(make, seed, quality):
+    """Also through heavy JPEG, whose block edges and smeared noise line up."""
+    image = make(seed) if quality is None else as_jpeg(make(seed), quality)
+    boxes, bw = q4.findLetters(image)
     assert boxes.shape == (0, 4) and (bw == 1).all()
 
 
@@ -228,6 +241,42 @@ def test_the_word_rule_weighs_the_probabilities():
     word = probs([('2', .9)], [('1', .8)], [('J', .4), ('2', .35)], [('5', .9)], [('0', .9)])
     assert q4.consistent_word_probs(word) == '21250'
     assert q4.consistent_word_probs(probs([('7', .6), ('T', .3)])) == '7'   # one character stays
+
+
+def test_run_q4_says_no_text_found_and_writes_none(tmp_path, weights):
+    Image.fromarray(desk_only()).save(tmp_path / 'desk.jpg')
+    out = tmp_path / 'out'
+    proc = run_script('run_q4.py', tmp_path / 'desk.jpg', '--weights', weights, '--pages', 0, '--quick',
+                      '--out', out)
+    assert '(no text found' in proc.stdout
+    assert (out / 'desk.txt').read_text() == ''
+    entry = json.loads((out / 'metrics.json').read_text())['images']['desk']
+    assert entry['boxes'] == 0 and entry['chars'] == [] and entry['no_text']
+
+
+def test_run_q4_scores_a_folder_of_development_photos(tmp_path, weights):
+    """--dev-photos: every photo in truth.json read as the photos are, its
+    accuracy and each character's confidence in metrics.json."""
+    dev = tmp_path / 'dev'
+    dev.mkdir()
+    gray, _ = PAGE
+    Image.fromarray((gray * 255).astype(np.uint8)).save(dev / 'page.png')
+    (dev / 'truth.json').write_text(json.dumps({'page.png': 'ILT\nVXO'}))
+    out = tmp_path / 'out'
+    run_script('run_q4.py', dev / 'page.png', '--weights', weights, '--pages', 0, '--dev-photos', dev,
+               '--out', out)
+    metrics = json.loads((out / 'metrics.json').read_text())
+    photos = metrics['dev_photos']
+    assert set(photos['char_accuracy']) == {'page'} and 0 <= photos['mean_char_accuracy'] <= 1
+    entry = photos['images']['dev_page']
+    assert entry['boxes'] == 6 and len(entry['confidence']) == 6
+    assert all(0 <= c <= 1 for c in entry['confidence'])
+    assert (out / 'dev_page_boxes.png').stat().st_size > 0
+
+
+def test_run_q4_refuses_a_dev_photos_folder_without_truth(tmp_path, weights):
+    proc = run_script('run_q4.py', '--weights', weights, '--dev-photos', tmp_path, check=False)
+    assert proc.returncode == 2 and 'truth.json' in proc.stderr and 'Traceback' not in proc.stderr
 
 
 # ----------------------------------------------------------------------------

@@ -298,8 +298,9 @@ def recording(deriv, log):
 def numerical_gradient(loss_fn, params, key, eps=1e-6):
     """Central differences of loss_fn(params) for every scalar of params[key].
 
-    The same as nn.numerical_gradient, written again on purpose: in this
-    process `nn` is the student's module and our python/ is off sys.path."""
+    The same as network.numerical_gradient, written again on purpose: in
+    this process the student's folder comes first on sys.path and our
+    python/ is off it, so their util.py can never stand in for ours."""
     theta = params[key]
     grad = np.zeros(np.shape(theta))
     for i in np.ndindex(grad.shape):

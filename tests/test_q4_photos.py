@@ -275,7 +275,10 @@ def test_run_q4_scores_a_folder_of_development_photos(tmp_path, weights):
 
 
 def test_run_q4_refuses_a_dev_photos_folder_without_truth(tmp_path, weights):
-    proc = run_script('run_q4.py', '--weights', weights, '--dev-photos', tmp_path, check=False)
+    gray, _ = PAGE
+    Image.fromarray((gray * 255).astype(np.uint8)).save(tmp_path / 'page.png')
+    proc = run_script('run_q4.py', tmp_path / 'page.png', '--weights', weights, '--dev-photos', tmp_path,
+                      check=False)
     assert proc.returncode == 2 and 'truth.json' in proc.stderr and 'Traceback' not in proc.stderr
 
 

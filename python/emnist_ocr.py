@@ -53,24 +53,24 @@ def load_classifier(model_path=None, device='cpu'):
     model.to(device).eval()
 
     @torch.no_grad()
+    def logits(images):
+        """(N, 47) for images in EMNIST's own format (N, 28, 28), ink 1 on 0, upright."""
+        return model(torch.as_tensor(np.asarray(images, np.float32))[:, None].to(device)).float()
+
     def native(images):
-        """Images in EMNIST's own format (N, 28, 28), ink 1 on 0, upright."""
         if len(images) == 0:
             return []
-        logits = model(torch.as_tensor(np.asarray(images, np.float32))[:, None].to(device))
-        return [chars[k] for k in logits.argmax(1).tolist()]
+        return [chars[k] for k in logits(images).argmax(1).tolist()]
 
     # the 47 classes folded into q4's 36: a lower-case class adds to its letter
     fold = np.zeros((len(chars), len(CLASS_NAMES)), np.float32)
     fold[np.arange(len(chars)), [CLASS_NAMES.index(c) for c in chars]] = 1
 
-    @torch.no_grad()
     def probabilities(crops):
-        """(N, 36) probabilities over q4's CLASS_NAMES (A-Z, 0-9)."""
+        """(N, 36) probabilities over q4's CLASS_NAMES (A-Z, 0-9); crops ink 0 on 1."""
         if len(crops) == 0:
             return np.zeros((0, len(CLASS_NAMES)), np.float32)
-        x = torch.as_tensor(1.0 - np.asarray(crops, np.float32))[:, None].to(device)
-        return torch.softmax(model(x).float(), 1).cpu().numpy() @ fold
+        return torch.softmax(logits(1.0 - np.asarray(crops, np.float32)), 1).cpu().numpy() @ fold
 
     def classify(crops):
         return native(1.0 - np.asarray(crops, np.float32))

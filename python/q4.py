@@ -308,11 +308,6 @@ def components(mask):
     return Components(labels, boxes, area, 2.0 * area / np.maximum(boundary, 1))
 
 
-def label_boxes(mask):
-    """Boxes (K, 4) [y1, x1, y2, x2] of the 8-connected components of mask."""
-    return components(mask).boxes
-
-
 def weighted_median(values, weights):
     """The value below which half of the total weight lies."""
     order = np.argsort(values, kind='stable')
@@ -674,7 +669,7 @@ def contrast_to_noise(boxes, mask, dark):
     return float(np.median(peaks) / max(noise, 1e-4))
 
 
-Reading = namedtuple('Reading', 'boxes mask factor score contrast')
+Reading = namedtuple('Reading', 'boxes mask factor score')
 
 
 def find_boxes(image, light_ink=False):
@@ -682,7 +677,7 @@ def find_boxes(image, light_ink=False):
     working resolution, the cleaned ink mask, the block size factor, how
     much the result looks like text (``text_score``, or 0 when the
     characters are under MIN_LETTER_PIXELS high in the photo or do not
-    stand out of the paper's noise) and that contrast (``contrast_to_noise``)."""
+    stand out of the paper's noise, ``contrast_to_noise``)."""
     mask, dark, factor = ink_at_work_scale(image, light_ink)
     # The angle of the lines (text or ruled) says which way rules run. Rules
     # that cross the page go first; then the letter height, measured without
@@ -692,9 +687,9 @@ def find_boxes(image, light_ink=False):
     char_h = letter_height(mask)
     mask = remove_rules(mask, dark, angle, RULE_LENGTH * char_h, char_h)
     boxes = character_boxes(mask, dark)
-    score, cnr = text_score(boxes), contrast_to_noise(boxes, mask, dark)
-    legible = median_height(boxes) * factor >= MIN_LETTER_PIXELS and cnr >= MIN_CONTRAST_TO_NOISE
-    return Reading(boxes, mask, factor, score if legible else 0, cnr)
+    legible = (median_height(boxes) * factor >= MIN_LETTER_PIXELS
+               and contrast_to_noise(boxes, mask, dark) >= MIN_CONTRAST_TO_NOISE)
+    return Reading(boxes, mask, factor, text_score(boxes) if legible else 0)
 
 
 def text_score(boxes):
@@ -736,7 +731,7 @@ def findLetters(image):
         other = find_boxes(image, light_ink=True)
         if other.score > best.score:
             best = other
-    boxes, mask, factor, score = best[:4]
+    boxes, mask, factor, score = best
     if score < MIN_TEXT:
         return np.zeros((0, 4), int), np.ones(image.shape[:2], np.float32)
     bboxes = np.minimum(boxes * factor, np.array(image.shape[:2] * 2))

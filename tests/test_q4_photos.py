@@ -4,18 +4,17 @@ with no writing at all. Every image is drawn here; the real development
 photos (../shared/photos) are scored when present."""
 import io
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+from scipy import ndimage as ndi
 from skimage import draw
 
 import make_pages
 import q4
+import run_q4
 from conftest import run_script
-from util import REPO_ROOT
 
 PAPER, INK = 0.9, 0.15
 # Six letters on two lines, drawn as strokes in a 100 x 100 cell: I L T / V X O
@@ -70,26 +69,6 @@ def recall(found, truth, min_iou=0.5):
     return len(q4.match_boxes(found, truth, min_iou)) / len(truth)
 
 
-def reading(boxes, bw, image):
-    """The page's lines as the true boxes' letters, in the order read_text
-    puts the boxes, through a classifier that names each crop by the true
-    box it lies on (so the test checks finding and ordering, not the network)."""
-    _, truth = PAGE
-    letters = ''.join(TEXT)
-
-    def classify(crops):
-        return ['?'] * len(crops)
-    result = q4.read_text(boxes, bw, classify, image)
-    names = []
-    for b in result['boxes']:
-        pairs = q4.match_boxes(b[None], truth)
-        names.append(letters[pairs[0][1]] if pairs else '?')
-    lines = ['' for _ in set(result['line_of'].tolist())]
-    for k, n in zip(result['line_of'], names):
-        lines[k] += n
-    return lines
-
-
 PAGE = draw_page()
 
 
@@ -139,7 +118,7 @@ def card_on_desk(seed=0, desk=(0.75, 0.6, 0.45), grow=1.7):
     photo, owner = make_pages.on_desk(rgb, owner, 2.0, style, rng)
     photo = make_pages.camera(photo, {'noise': 0.01}, rng)
     boxes = [[s[0].start, s[1].start, s[0].stop, s[1].stop] for s in
-             __import__('scipy.ndimage', fromlist=['x']).find_objects(owner)]
+             ndi.find_objects(owner)]
     return photo, np.array(boxes)
 
 
@@ -285,11 +264,10 @@ def test_run_q4_refuses_a_dev_photos_folder_without_truth(tmp_path, weights):
 # ----------------------------------------------------------------------------
 # The real development photos, when the mirror is here
 # ----------------------------------------------------------------------------
-PHOTOS = Path(os.environ.get('HW5_MIRROR') or REPO_ROOT.parent / 'shared')
-PHOTOS = (PHOTOS if PHOTOS.is_absolute() else REPO_ROOT / PHOTOS) / 'photos'
+PHOTOS = run_q4.dev_photos_folder(None, quick=False)    # the mirror's photos/, when it is here
 
 
-@pytest.mark.skipif(not (PHOTOS / 'truth.json').is_file(), reason='no development photos here')
+@pytest.mark.skipif(PHOTOS is None, reason='no development photos here')
 def test_every_development_photo_gives_letters_in_lines():
     """No real photo is read as noise: each gives about as many boxes as
     its text has characters (the classifiers' accuracy is run_q4's)."""

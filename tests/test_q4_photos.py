@@ -2,6 +2,7 @@
 textured desk with a shadow, chalk on a board, touching letters, and photos
 with no writing at all. Every image is drawn here; the real development
 photos (../shared/photos) are scored when present."""
+import hashlib
 import io
 import json
 
@@ -222,6 +223,11 @@ def test_the_word_rule_weighs_the_probabilities():
     assert q4.consistent_word_probs(probs([('7', .6), ('T', .3)])) == '7'   # one character stays
 
 
+def checksums(folder):
+    """{file: sha256} of every file below folder."""
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob('*')) if p.is_file()}
+
+
 def test_run_q4_says_no_text_found_and_writes_none(tmp_path, weights):
     Image.fromarray(desk_only()).save(tmp_path / 'desk.jpg')
     out = tmp_path / 'out'
@@ -241,9 +247,11 @@ def test_run_q4_scores_a_folder_of_development_photos(tmp_path, weights):
     gray, _ = PAGE
     Image.fromarray((gray * 255).astype(np.uint8)).save(dev / 'page.png')
     (dev / 'truth.json').write_text(json.dumps({'page.png': 'ILT\nVXO'}))
+    before = checksums(dev)
     out = tmp_path / 'out'
     run_script('run_q4.py', dev / 'page.png', '--weights', weights, '--pages', 0, '--dev-photos', dev,
                '--out', out)
+    assert checksums(dev) == before                       # the user's photos and truth are untouched
     metrics = json.loads((out / 'metrics.json').read_text())
     photos = metrics['dev_photos']
     assert set(photos['char_accuracy']) == {'page'} and 0 <= photos['mean_char_accuracy'] <= 1
@@ -256,9 +264,11 @@ def test_run_q4_scores_a_folder_of_development_photos(tmp_path, weights):
 def test_run_q4_refuses_a_dev_photos_folder_without_truth(tmp_path, weights):
     gray, _ = PAGE
     Image.fromarray((gray * 255).astype(np.uint8)).save(tmp_path / 'page.png')
+    before = checksums(tmp_path)
     proc = run_script('run_q4.py', tmp_path / 'page.png', '--weights', weights, '--dev-photos', tmp_path,
                       check=False)
     assert proc.returncode == 2 and 'truth.json' in proc.stderr and 'Traceback' not in proc.stderr
+    assert checksums(tmp_path) == before
 
 
 # ----------------------------------------------------------------------------

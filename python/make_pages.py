@@ -426,13 +426,13 @@ def page_style(condition, rng):
     elif condition == 'card_on_desk':
         # an index card, a few lines in felt pen, with a light wooden desk on
         # every side and the hard shadow of a hand or phone across the text
+        s['height'] *= 2
         s.update(size=(int(W * rng.uniform(0.55, 0.7)), W), n_lines=int(rng.integers(2, 4)),
-                 words_per_line=(1, 3), pen=rng.uniform(0.07, 0.13) * s['height'] * 2,
+                 words_per_line=(1, 3), pen=rng.uniform(0.07, 0.13) * s['height'],
                  angle=rng.uniform(-5, 5), desk_grow=rng.uniform(1.4, 1.9),
                  desk=tuple(rng.uniform(0.6, 0.8) * np.array([1.0, 0.8, 0.6])),
                  desk_grain=rng.uniform(0.1, 0.2), shadow=rng.uniform(0.3, 0.5),
                  shadow_softness=rng.uniform(2, 8), gradient=0.2, jpeg=85)
-        s['height'] *= 2
     elif condition == 'grey_vignette':
         # thin pencil on grey paper, and a dark vignette at one edge
         s.update(paper=tuple(rng.uniform(0.55, 0.75) * np.array([1, 1, 0.97])), pen=rng.uniform(1.5, 3.0),
